@@ -1,0 +1,32 @@
+package keepalive
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+var native = &linux
+
+// The linux table must hold the kernel's numbers: each line fails to compile
+// if one differs from golang.org/x/sys.
+var (
+	_ = [1]struct{}{}[ipprotoTCP-unix.IPPROTO_TCP]
+	_ = [1]struct{}{}[linuxTCPKeepIdle-unix.TCP_KEEPIDLE]
+	_ = [1]struct{}{}[linuxTCPKeepIntvl-unix.TCP_KEEPINTVL]
+	_ = [1]struct{}{}[linuxTCPKeepCnt-unix.TCP_KEEPCNT]
+	_ = [1]struct{}{}[linuxTCPUserTimeout-unix.TCP_USER_TIMEOUT]
+)
+
+// checkTCP tells a TCP socket from any other: SO_PROTOCOL is IPPROTO_TCP, or
+// IPPROTO_MPTCP for Multipath TCP, which takes the same options.
+func checkTCP(fd uintptr) error {
+	proto, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PROTOCOL)
+	if err != nil {
+		return &OptionError{Op: "get", Option: "SO_PROTOCOL", Err: err}
+	}
+	if proto != unix.IPPROTO_TCP && proto != unix.IPPROTO_MPTCP {
+		return fmt.Errorf("%w: socket protocol %d", ErrNotTCP, proto)
+	}
+	return nil
+}

@@ -1,0 +1,140 @@
+package keepalive
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// A knob is one tunable of Config, in the order Apply sets them.
+type knob uint8
+
+const (
+	idle knob = iota
+	interval
+	count
+	userTimeout
+	numKnobs
+)
+
+// fieldNames are the Config field names of the knobs, for errors.
+var fieldNames = [numKnobs]string{"Idle", "Interval", "Count", "UserTimeout"}
+
+// A sockopt is how one OS implements one knob: a socket option, its unit and
+// its limits. The socket options are described as data so that one generic
+// get/set path serves every OS, and so that every OS's table, with its
+// arithmetic, is unit-tested on any OS.
+type sockopt struct {
+	name  string        // the OS's name for it, for errors; "" if the OS has none per socket
+	level int           // setsockopt level
+	opt   int           // setsockopt option name
+	unit  time.Duration // what one unit of the value means; 0 for a count
+	min   int           // smallest accepted value, in unit
+	max   int           // largest accepted value, in unit
+	// inherited reports that a socket accepted from a listener starts with
+	// the listener's value, so a configured listener needs no system call
+	// per accepted connection for this knob.
+	inherited bool
+}
+
+// A platform is one OS's keepalive machinery.
+type platform struct {
+	goos  string
+	knobs [numKnobs]sockopt
+}
+
+// values is a validated Config in the OS's units, ready for setsockopt.
+type values struct {
+	v   [numKnobs]int
+	set [numKnobs]bool
+	// missing lists the non-zero fields this OS cannot set per socket.
+	missing [numKnobs]bool
+}
+
+// values validates c against p and converts it to p's units. A duration is
+// rounded up to the unit, as Go's own SetKeepAliveConfig does, so 1ms
+// becomes 1s where the unit is a second.
+func (c Config) values(p *platform) (values, error) {
+	var v values
+	fields := [numKnobs]int64{int64(c.Idle), int64(c.Interval), int64(c.Count), int64(c.UserTimeout)}
+	for k, x := range fields {
+		if x == 0 {
+			continue
+		}
+		o := &p.knobs[k]
+		if x < 0 {
+			return values{}, &RangeError{Field: fieldNames[k], Option: o.name, OS: p.goos, Value: x}
+		}
+		if o.name == "" {
+			v.missing[k] = true
+			continue
+		}
+		n := roundUp(x, o.unit)
+		if n < int64(o.min) || n > int64(o.max) {
+			return values{}, &RangeError{
+				Field: fieldNames[k], Option: o.name, OS: p.goos, Value: x,
+				Min: int64(o.min) * unitOf(o), Max: int64(o.max) * unitOf(o),
+			}
+		}
+		v.v[k] = int(n)
+		v.set[k] = true
+	}
+	return v, nil
+}
+
+// unsupported returns an error wrapping ErrUnsupported that names every
+// field of v this OS could not set, or nil.
+func (v *values) unsupported(p *platform) error {
+	var names []string
+	for k, m := range v.missing {
+		if m {
+			names = append(names, fieldNames[k])
+		}
+	}
+	if names == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %s cannot set %s per socket", ErrUnsupported, p.goos, strings.Join(names, ", "))
+}
+
+// roundUp converts x nanoseconds to whole units, rounding up; a count
+// (unit 0) is returned as it is. It cannot overflow.
+func roundUp(x int64, unit time.Duration) int64 {
+	if unit == 0 {
+		return x
+	}
+	n := x / int64(unit)
+	if x%int64(unit) != 0 {
+		n++
+	}
+	return n
+}
+
+// fromUnit converts a value read from the OS back to a Config field.
+func fromUnit(n int, unit time.Duration) int64 {
+	if unit == 0 {
+		return int64(n)
+	}
+	return int64(n) * int64(unit)
+}
+
+func unitOf(o *sockopt) int64 {
+	if o.unit == 0 {
+		return 1
+	}
+	return int64(o.unit)
+}
+
+// setField stores a value read from the OS into the matching Config field.
+func (c *Config) setField(k knob, x int64) {
+	switch k {
+	case idle:
+		c.Idle = time.Duration(x)
+	case interval:
+		c.Interval = time.Duration(x)
+	case count:
+		c.Count = int(x)
+	case userTimeout:
+		c.UserTimeout = time.Duration(x)
+	}
+}

@@ -1,0 +1,76 @@
+//go:build linux
+
+package keepalive
+
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
+
+// setAll sets every knob of v on the socket, then turns keepalive on: a
+// value the OS refuses half-way leaves keepalive as it was.
+func setAll(fd uintptr, v *values) error {
+	if err := setKnobs(fd, v); err != nil {
+		return err
+	}
+	if err := setEnabled(fd, true); err != nil {
+		return err
+	}
+	return v.unsupported(native)
+}
+
+// setKnobs sets every knob of v on the socket.
+func setKnobs(fd uintptr, v *values) error {
+	for k := range numKnobs {
+		if !v.set[k] {
+			continue
+		}
+		o := &native.knobs[k]
+		if err := unix.SetsockoptInt(int(fd), o.level, o.opt, v.v[k]); err != nil {
+			return &OptionError{Op: "set", Option: o.name, Value: v.v[k], Err: err}
+		}
+	}
+	return nil
+}
+
+// setEnabled switches SO_KEEPALIVE.
+func setEnabled(fd uintptr, on bool) error {
+	n := 0
+	if on {
+		n = 1
+	}
+	if err := unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE, n); err != nil {
+		return &OptionError{Op: "set", Option: "SO_KEEPALIVE", Value: n, Err: err}
+	}
+	return nil
+}
+
+// getAll reads SO_KEEPALIVE and every knob this OS has into s. A knob this
+// socket cannot report (TCP_USER_TIMEOUT on an MPTCP socket) is left zero and
+// named in the error, which then matches ErrUnsupported; the rest is read.
+func getAll(fd uintptr, s *State) error {
+	var unreadable error
+	on, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE)
+	if err != nil {
+		return &OptionError{Op: "get", Option: "SO_KEEPALIVE", Err: err}
+	}
+	s.Enabled = on != 0
+	for k := range numKnobs {
+		o := &native.knobs[k]
+		if o.name == "" {
+			continue
+		}
+		n, err := unix.GetsockoptInt(int(fd), o.level, o.opt)
+		if err != nil {
+			e := &OptionError{Op: "get", Option: o.name, Err: err}
+			if !e.Is(ErrUnsupported) {
+				return e
+			}
+			unreadable = errors.Join(unreadable, e)
+			continue
+		}
+		s.setField(k, fromUnit(n, o.unit))
+	}
+	return unreadable
+}
