@@ -136,7 +136,7 @@ func (e *OptionError) Unwrap() error { return e.Err }
 // Is reports an option the socket does not have (ENOPROTOOPT, EOPNOTSUPP)
 // as ErrUnsupported.
 func (e *OptionError) Is(target error) bool {
-	return target == ErrUnsupported && (errors.Is(e.Err, errors.ErrUnsupported) || errors.Is(e.Err, syscall.ENOPROTOOPT))
+	return target == ErrUnsupported && optionMissing(e.Err)
 }
 
 // Validate reports whether c is acceptable to this OS, without a system

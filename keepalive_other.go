@@ -3,6 +3,7 @@
 package keepalive
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 )
@@ -20,3 +21,5 @@ func setAll(uintptr, *values) error   { return unsupportedOS() }
 func setKnobs(uintptr, *values) error { return unsupportedOS() }
 func setEnabled(uintptr, bool) error  { return unsupportedOS() }
 func getAll(uintptr, *State) error    { return unsupportedOS() }
+
+func optionMissing(err error) bool { return errors.Is(err, errors.ErrUnsupported) }

@@ -74,3 +74,9 @@ func getAll(fd uintptr, s *State) error {
 	}
 	return unreadable
 }
+
+// optionMissing reports an OS error that means the socket has no such
+// option, as opposed to refusing its value.
+func optionMissing(err error) bool {
+	return errors.Is(err, unix.ENOPROTOOPT) || errors.Is(err, errors.ErrUnsupported)
+}
