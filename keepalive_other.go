@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"syscall"
 )
 
 // native is an OS without per-socket keepalive support in this package:
@@ -23,3 +24,5 @@ func setEnabled(uintptr, bool) error  { return unsupportedOS() }
 func getAll(uintptr, *State) error    { return unsupportedOS() }
 
 func optionMissing(err error) bool { return errors.Is(err, errors.ErrUnsupported) }
+
+func isTimedOut(err error) bool { return errors.Is(err, syscall.ETIMEDOUT) }

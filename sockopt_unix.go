@@ -80,3 +80,7 @@ func getAll(fd uintptr, s *State) error {
 func optionMissing(err error) bool {
 	return errors.Is(err, unix.ENOPROTOOPT) || errors.Is(err, errors.ErrUnsupported)
 }
+
+// isTimedOut reports the error of a connection the kernel dropped because
+// the peer stopped answering.
+func isTimedOut(err error) bool { return errors.Is(err, unix.ETIMEDOUT) }
