@@ -15,19 +15,36 @@ import (
 // value then counts: use [Get] to learn it, and State.DetectionBound.
 //
 // The bound covers an idle connection. While sent data is unacknowledged
-// the kernel sends no keepalive probes; UserTimeout bounds that case.
+// the kernel sends no keepalive probes; UserTimeout bounds that case. On
+// Linux a non-zero UserTimeout also takes the place of Count for an idle
+// connection: it is dropped at the first probe interval that ends after
+// UserTimeout, so a UserTimeout below Idle + Interval*Count shortens the
+// bound and one above it lengthens it. [Within] sets them equal.
 func (c Config) DetectionBound() time.Duration {
+	return c.detectionBound(native)
+}
+
+func (c Config) detectionBound(p *platform) time.Duration {
 	if c.Idle <= 0 || c.Interval <= 0 || c.Count <= 0 {
 		return 0
 	}
 	round := func(d time.Duration, k knob) time.Duration {
-		u := native.knobs[k].unit
+		u := p.knobs[k].unit
 		if u <= 0 {
 			return d
 		}
 		return time.Duration(roundUp(int64(d), u)) * u
 	}
-	return round(c.Idle, idle) + round(c.Interval, interval)*time.Duration(c.Count)
+	idle, interval := round(c.Idle, idle), round(c.Interval, interval)
+	probes := time.Duration(c.Count)
+	if p.userTimeoutEndsProbes && c.UserTimeout > 0 {
+		// The timer fires at Idle (first probe), then every Interval; at
+		// each of those after the first it drops the connection once
+		// UserTimeout has passed since the last segment received.
+		ut := round(c.UserTimeout, userTimeout)
+		probes = max(1, (ut-idle+interval-1)/interval)
+	}
+	return idle + interval*probes
 }
 
 // probesWithin is how many unanswered probes Within allows before it

@@ -16,6 +16,12 @@ func TestDetectionBound(t *testing.T) {
 	// Rounded up as Apply rounds: 1.5s idle is 2s, 10ms interval is 1s.
 	assert.Equal(t, 5*time.Second, Config{Idle: 1500 * time.Millisecond, Interval: 10 * time.Millisecond, Count: 3}.DetectionBound())
 	assert.Zero(t, Config{Idle: time.Second, Count: 2}.DetectionBound())
+	// On Linux a user timeout replaces the count for idle connections.
+	ut := func(c Config) time.Duration { return c.detectionBound(&linux) }
+	assert.Equal(t, 2*time.Second, ut(Config{Idle: time.Second, Interval: time.Second, Count: 5, UserTimeout: 2 * time.Second}))
+	assert.Equal(t, 2*time.Second, ut(Config{Idle: time.Second, Interval: time.Second, Count: 5, UserTimeout: time.Millisecond}))
+	assert.Equal(t, 4*time.Second, ut(Config{Idle: time.Second, Interval: time.Second, Count: 2, UserTimeout: 3500 * time.Millisecond}))
+	assert.Equal(t, 6*time.Second, ut(Config{Idle: 2 * time.Second, Interval: 2 * time.Second, Count: 2, UserTimeout: 6 * time.Second}))
 	assert.Zero(t, State{Enabled: false, Config: Config{Idle: time.Second, Interval: time.Second, Count: 2}}.DetectionBound())
 	assert.Equal(t, 3*time.Second, State{Enabled: true, Config: Config{Idle: time.Second, Interval: time.Second, Count: 2}}.DetectionBound())
 }

@@ -41,6 +41,10 @@ type sockopt struct {
 type platform struct {
 	goos  string
 	knobs [numKnobs]sockopt
+	// userTimeoutEndsProbes: a non-zero user timeout, not the probe count,
+	// decides when unanswered keepalive probes drop a connection (Linux's
+	// tcp_keepalive_timer).
+	userTimeoutEndsProbes bool
 }
 
 // values is a validated Config in the OS's units, ready for setsockopt.
