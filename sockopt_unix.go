@@ -27,7 +27,7 @@ func setKnobs(fd uintptr, v *values) error {
 			continue
 		}
 		o := &native.knobs[k]
-		if err := unix.SetsockoptInt(int(fd), o.level, o.opt, v.v[k]); err != nil {
+		if err := setInt(fd, o.level, o.opt, v.v[k]); err != nil {
 			return &OptionError{Op: "set", Option: o.name, Value: v.v[k], Err: err}
 		}
 	}
@@ -40,7 +40,7 @@ func setEnabled(fd uintptr, on bool) error {
 	if on {
 		n = 1
 	}
-	if err := unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE, n); err != nil {
+	if err := setInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, n); err != nil {
 		return &OptionError{Op: "set", Option: "SO_KEEPALIVE", Value: n, Err: err}
 	}
 	return nil
@@ -51,7 +51,7 @@ func setEnabled(fd uintptr, on bool) error {
 // named in the error, which then matches ErrUnsupported; the rest is read.
 func getAll(fd uintptr, s *State) error {
 	var unreadable error
-	on, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE)
+	on, err := getInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE)
 	if err != nil {
 		return &OptionError{Op: "get", Option: "SO_KEEPALIVE", Err: err}
 	}
@@ -61,7 +61,7 @@ func getAll(fd uintptr, s *State) error {
 		if o.name == "" {
 			continue
 		}
-		n, err := unix.GetsockoptInt(int(fd), o.level, o.opt)
+		n, err := getInt(fd, o.level, o.opt)
 		if err != nil {
 			e := &OptionError{Op: "get", Option: o.name, Err: err}
 			if !e.Is(ErrUnsupported) {
