@@ -2,6 +2,7 @@ package keepalive
 
 import (
 	"errors"
+	"io"
 	"os"
 	"syscall"
 	"testing"
@@ -55,6 +56,6 @@ func TestIsDeadPeer(t *testing.T) {
 	assert.True(t, IsDeadPeer(syscall.ETIMEDOUT))
 	assert.True(t, IsDeadPeer(&os.SyscallError{Syscall: "read", Err: syscall.ETIMEDOUT}))
 	assert.False(t, IsDeadPeer(os.ErrDeadlineExceeded))
-	assert.False(t, IsDeadPeer(syscall.ECONNRESET))
+	assert.False(t, IsDeadPeer(io.ErrUnexpectedEOF))
 	assert.False(t, IsDeadPeer(errors.New("connection timed out")))
 }

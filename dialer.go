@@ -179,7 +179,9 @@ func (e *acceptError) Temporary() bool { return true }
 func (c Config) notInherited() (knob, bool) {
 	fields := [numKnobs]int64{int64(c.Idle), int64(c.Interval), int64(c.Count), int64(c.UserTimeout)}
 	for k, x := range fields {
-		if x != 0 && !native.knobs[k].inherited {
+		// A knob the OS lacks altogether is reported by Apply as
+		// ErrUnsupported, not as a matter of inheritance.
+		if x != 0 && native.knobs[k].name != "" && !native.knobs[k].inherited {
 			return knob(k), true
 		}
 	}

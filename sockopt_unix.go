@@ -1,9 +1,11 @@
-//go:build linux
+//go:build unix
 
 package keepalive
 
 import (
 	"errors"
+	"fmt"
+	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -84,3 +86,27 @@ func optionMissing(err error) bool {
 // isTimedOut reports the error of a connection the kernel dropped because
 // the peer stopped answering.
 func isTimedOut(err error) bool { return errors.Is(err, unix.ETIMEDOUT) }
+
+// checkStream tells a TCP socket from any other where the OS cannot name a
+// socket's protocol: a stream socket of the Internet families is TCP.
+func checkStream(fd uintptr) error {
+	typ, err := getInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
+	if err != nil {
+		return &OptionError{Op: "get", Option: "SO_TYPE", Err: err}
+	}
+	if typ != unix.SOCK_STREAM {
+		return fmt.Errorf("%w: socket type %d", ErrNotTCP, typ)
+	}
+	sa, err := unix.Getsockname(int(fd))
+	switch {
+	case errors.Is(err, unix.EAFNOSUPPORT):
+		return fmt.Errorf("%w: not an Internet socket", ErrNotTCP)
+	case err != nil:
+		return os.NewSyscallError("getsockname", err)
+	}
+	switch sa.(type) {
+	case *unix.SockaddrInet4, *unix.SockaddrInet6:
+		return nil
+	}
+	return fmt.Errorf("%w: %T socket", ErrNotTCP, sa)
+}

@@ -1,0 +1,20 @@
+package keepalive
+
+import "golang.org/x/sys/unix"
+
+var native = &dragonfly
+
+var nativeDefaults = &dragonflyDefaults
+
+// The dragonfly table must hold the kernel's numbers: each line fails to
+// compile if one differs from golang.org/x/sys.
+var (
+	_ = [1]struct{}{}[ipprotoTCP-unix.IPPROTO_TCP]
+	_ = [1]struct{}{}[dragonflyTCPKeepIdle-unix.TCP_KEEPIDLE]
+	_ = [1]struct{}{}[dragonflyTCPKeepIntvl-unix.TCP_KEEPINTVL]
+	_ = [1]struct{}{}[dragonflyTCPKeepCnt-unix.TCP_KEEPCNT]
+)
+
+// checkTCP tells a TCP socket from any other. DragonFly has no SO_PROTOCOL,
+// and its only Internet stream sockets are TCP.
+func checkTCP(fd uintptr) error { return checkStream(fd) }

@@ -1,0 +1,33 @@
+package keepalive
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+var native = &freebsd
+
+var nativeDefaults = &freebsdDefaults
+
+// The freebsd table must hold the kernel's numbers: each line fails to
+// compile if one differs from golang.org/x/sys.
+var (
+	_ = [1]struct{}{}[ipprotoTCP-unix.IPPROTO_TCP]
+	_ = [1]struct{}{}[freebsdTCPKeepIdle-unix.TCP_KEEPIDLE]
+	_ = [1]struct{}{}[freebsdTCPKeepIntvl-unix.TCP_KEEPINTVL]
+	_ = [1]struct{}{}[freebsdTCPKeepCnt-unix.TCP_KEEPCNT]
+)
+
+// checkTCP tells a TCP socket from any other by SO_PROTOCOL, which also
+// tells it from an SCTP stream socket.
+func checkTCP(fd uintptr) error {
+	proto, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PROTOCOL)
+	if err != nil {
+		return &OptionError{Op: "get", Option: "SO_PROTOCOL", Err: err}
+	}
+	if proto != unix.IPPROTO_TCP {
+		return fmt.Errorf("%w: socket protocol %d", ErrNotTCP, proto)
+	}
+	return nil
+}
