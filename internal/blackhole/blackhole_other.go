@@ -37,3 +37,7 @@ func RunIsolated(t *testing.T) (done bool) {
 	t.Skip(errUnsupported.Error())
 	return false
 }
+
+// Isolate reports an error wrapping [errors.ErrUnsupported]: the helpers
+// are Linux-only.
+func Isolate() error { return errUnsupported }
