@@ -1,0 +1,221 @@
+//go:build windows
+
+package keepalive
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+)
+
+// soProtocolInfoW is SO_PROTOCOL_INFOW, which golang.org/x/sys/windows does
+// not define: it reads the socket's WSAPROTOCOL_INFOW.
+const soProtocolInfoW = 0x2005
+
+// The winsock table must hold Windows' numbers: each line fails to compile
+// if one differs from golang.org/x/sys/windows.
+var (
+	_ = [1]struct{}{}[ipprotoTCP-windows.IPPROTO_TCP]
+	_ = [1]struct{}{}[winTCPKeepIdle-windows.TCP_KEEPIDLE]
+	_ = [1]struct{}{}[winTCPKeepIdle-windows.TCP_KEEPALIVE]
+	_ = [1]struct{}{}[winTCPKeepIntvl-windows.TCP_KEEPINTVL]
+	_ = [1]struct{}{}[winTCPKeepCnt-windows.TCP_KEEPCNT]
+	_ = [1]struct{}{}[winTCPMaxRT-windows.TCP_MAXRT]
+	_ = [1]struct{}{}[winTCPMaxRTMS-windows.TCP_MAXRTMS]
+	_ = [1]struct{}{}[winSIOKeepaliveVals-windows.SIO_KEEPALIVE_VALS]
+	_ = [1]struct{}{}[unsafe.Sizeof(tcpKeepalive{})-unsafe.Sizeof(windows.TCPKeepalive{})]
+)
+
+// support is what this system has, found once when the package is
+// initialized.
+var support = detectSupport()
+
+// native is the table for this system: Idle and Interval through the
+// per-socket options where they exist, else through SIO_KEEPALIVE_VALS;
+// Count and UserTimeout only where their options exist, else reported
+// missing.
+var native = func() *platform {
+	p := support.platform()
+	return &p
+}()
+
+// errUnreadable is what Get reports for the fields this system cannot read
+// back, or nil.
+var errUnreadable = support.unreadable()
+
+// detectSupport tries each per-socket option on a throwaway TCP socket, as
+// Go's net package does. If no socket can be made, the Windows build number
+// decides instead.
+func detectSupport() winsockSupport {
+	socket := func(af int32) (windows.Handle, error) {
+		return windows.WSASocket(af, windows.SOCK_STREAM, windows.IPPROTO_TCP, nil, 0, windows.WSA_FLAG_NO_HANDLE_INHERIT)
+	}
+	s, err := socket(windows.AF_INET)
+	if err != nil {
+		s, err = socket(windows.AF_INET6)
+	}
+	if err != nil {
+		v := windows.RtlGetVersion()
+		return winsockSupport{
+			keepIdle:  v.MajorVersion >= 10 && v.BuildNumber >= 16299, // 1709
+			keepIntvl: v.MajorVersion >= 10 && v.BuildNumber >= 16299,
+			keepCnt:   v.MajorVersion >= 10 && v.BuildNumber >= 15063, // 1703
+			maxRT:     true,
+		}
+	}
+	defer windows.Closesocket(s)
+	// Each gets a valid value, so that the value cannot be what is refused.
+	has := func(opt, value int) bool {
+		err := windows.SetsockoptInt(s, windows.IPPROTO_TCP, opt, value)
+		return err == nil || !(optionMissing(err) || errors.Is(err, windows.WSAEINVAL))
+	}
+	return winsockSupport{
+		keepIdle:  has(winTCPKeepIdle, int(winDefaultIdle.Seconds())),
+		keepIntvl: has(winTCPKeepIntvl, int(winDefaultInterval.Seconds())),
+		keepCnt:   has(winTCPKeepCnt, winDefaultCount),
+		maxRTMS:   has(winTCPMaxRTMS, 60000),
+		maxRT:     has(winTCPMaxRT, 60),
+	}
+}
+
+// fillDefaults is what the ioctl sends for an Idle or Interval that a Config
+// leaves zero: the system's defaults, read once.
+var fillDefaults = sync.OnceValue(func() Config {
+	c, _ := SystemDefaults() // the documented defaults where unreadable
+	return c
+})
+
+// checkTCP tells a TCP socket from any other by its protocol info: a stream
+// socket of protocol IPPROTO_TCP.
+func checkTCP(fd uintptr) error {
+	var info windows.WSAProtocolInfo
+	n := int32(unsafe.Sizeof(info))
+	if err := windows.Getsockopt(windows.Handle(fd), windows.SOL_SOCKET, soProtocolInfoW, (*byte)(unsafe.Pointer(&info)), &n); err != nil {
+		return &OptionError{Op: "get", Option: "SO_PROTOCOL_INFOW", Err: err}
+	}
+	if info.SocketType != windows.SOCK_STREAM || info.Protocol != windows.IPPROTO_TCP {
+		return fmt.Errorf("%w: socket type %d, protocol %d", ErrNotTCP, info.SocketType, info.Protocol)
+	}
+	return nil
+}
+
+// setAll sets every knob of v on the socket, then turns keepalive on: a
+// value the OS refuses half-way leaves keepalive as it was. Without the
+// per-socket options, Idle and Interval go last, through the ioctl, which
+// turns keepalive on with them. Then a field this system cannot set is
+// named in an error wrapping ErrUnsupported.
+func setAll(fd uintptr, v *values) error {
+	on, err := setKnobsOn(windows.Handle(fd), v)
+	if err != nil {
+		return err
+	}
+	if !on {
+		if err := setEnabled(fd, true); err != nil {
+			return err
+		}
+	}
+	return v.unsupported(native)
+}
+
+// setKnobs sets every knob of v on the socket. Through the ioctl, that
+// turns keepalive on too.
+func setKnobs(fd uintptr, v *values) error {
+	_, err := setKnobsOn(windows.Handle(fd), v)
+	return err
+}
+
+// setKnobsOn sets every knob of v and reports whether that turned keepalive
+// on, as SIO_KEEPALIVE_VALS does. The ioctl takes Idle and Interval
+// together: one that v leaves zero is sent as the system default, since the
+// socket's current value cannot be read.
+func setKnobsOn(h windows.Handle, v *values) (on bool, err error) {
+	ioctl := support.ioctl()
+	for k := range numKnobs {
+		o := &native.knobs[k]
+		if !v.set[k] || o.name == "" || ioctl && (k == idle || k == interval) {
+			continue
+		}
+		if err := windows.SetsockoptInt(h, o.level, o.opt, v.v[k]); err != nil {
+			return false, &OptionError{Op: "set", Option: o.name, Value: v.v[k], Err: err}
+		}
+	}
+	if !ioctl {
+		return false, nil
+	}
+	ka, ok := keepaliveVals(v, fillDefaults())
+	if !ok {
+		return false, nil
+	}
+	var n uint32
+	err = windows.WSAIoctl(h, windows.SIO_KEEPALIVE_VALS, (*byte)(unsafe.Pointer(&ka)), uint32(unsafe.Sizeof(ka)), nil, 0, &n, nil, 0)
+	if err != nil {
+		return false, &OptionError{Op: "set", Option: "SIO_KEEPALIVE_VALS", Value: int(ka.keepalivetime), Err: err}
+	}
+	return true, nil
+}
+
+// setEnabled switches SO_KEEPALIVE.
+func setEnabled(fd uintptr, on bool) error {
+	n := 0
+	if on {
+		n = 1
+	}
+	if err := windows.SetsockoptInt(windows.Handle(fd), windows.SOL_SOCKET, windows.SO_KEEPALIVE, n); err != nil {
+		return &OptionError{Op: "set", Option: "SO_KEEPALIVE", Value: n, Err: err}
+	}
+	return nil
+}
+
+// getAll reads SO_KEEPALIVE and every knob this system can read back into
+// s. The rest is left zero and named in the error, which then matches
+// ErrUnsupported: without the per-socket options that is Idle, Interval and
+// Count, since SIO_KEEPALIVE_VALS cannot be read.
+func getAll(fd uintptr, s *State) error {
+	h := windows.Handle(fd)
+	on, err := windows.GetsockoptInt(h, windows.SOL_SOCKET, windows.SO_KEEPALIVE)
+	if err != nil {
+		return &OptionError{Op: "get", Option: "SO_KEEPALIVE", Err: err}
+	}
+	s.Enabled = on != 0
+	ioctl := support.ioctl()
+	var unreadable error
+	for k := range numKnobs {
+		o := &native.knobs[k]
+		if o.name == "" || ioctl && (k == idle || k == interval) {
+			continue
+		}
+		n, err := windows.GetsockoptInt(h, o.level, o.opt)
+		if err != nil {
+			e := &OptionError{Op: "get", Option: o.name, Err: err}
+			if !e.Is(ErrUnsupported) {
+				return e
+			}
+			unreadable = errors.Join(unreadable, e)
+			continue
+		}
+		// TCP_MAXRT reads -1 for "never give up": no user timeout.
+		s.setField(k, fromUnit(max(n, 0), o.unit))
+	}
+	if unreadable != nil {
+		return errors.Join(errUnreadable, unreadable)
+	}
+	return errUnreadable
+}
+
+// optionMissing reports an OS error that means the socket has no such
+// option, as opposed to refusing its value.
+func optionMissing(err error) bool {
+	return errors.Is(err, windows.WSAENOPROTOOPT) || errors.Is(err, windows.WSAEOPNOTSUPP) ||
+		errors.Is(err, errors.ErrUnsupported)
+}
+
+// isTimedOut reports the error of a connection the kernel dropped because
+// the peer stopped answering: WSAETIMEDOUT, which is not syscall.ETIMEDOUT
+// on Windows (that one is matched too, for errors made up by Go code).
+func isTimedOut(err error) bool {
+	return errors.Is(err, windows.WSAETIMEDOUT) || errors.Is(err, syscall.ETIMEDOUT)
+}

@@ -1,0 +1,428 @@
+//go:build windows
+
+package keepalive
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/windows"
+	"golang.org/x/sys/windows/registry"
+)
+
+// blackholeAddrEnv names the environment variable with the address of a
+// peer that accepts connections and then never answers: the
+// internal/cmd/blackholed helper, run by .ci/windows-tests.sh.
+const blackholeAddrEnv = "KEEPALIVE_BLACKHOLE_ADDR"
+
+// winPair returns both ends of a fresh loopback TCP connection on which Go
+// has set no keepalive of its own.
+func winPair(t *testing.T) (client, server *net.TCPConn) {
+	t.Helper()
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), "tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	d := net.Dialer{KeepAlive: -1}
+	c, err := d.Dial("tcp4", ln.Addr().String())
+	require.NoError(t, err)
+	s := <-accepted
+	require.NotNil(t, s, "accept failed")
+	t.Cleanup(func() { c.Close(); s.Close() })
+	return c.(*net.TCPConn), s.(*net.TCPConn)
+}
+
+// underWine reports whether the test runs under Wine, whose ntdll exports
+// wine_get_version.
+func underWine() bool {
+	return windows.NewLazySystemDLL("ntdll.dll").NewProc("wine_get_version").Find() == nil
+}
+
+// hostTimer reads, under Wine, the keepalive timer that the Linux kernel
+// running Wine holds for conn's socket: how long until the next probe, and
+// whether one is armed at all. Wine maps drive Z: to the host's root, so the
+// host's /proc/net/tcp shows what the ioctl really set, which Windows
+// itself cannot read back. readable is false elsewhere.
+func hostTimer(t *testing.T, conn *net.TCPConn) (left time.Duration, armed, readable bool) {
+	t.Helper()
+	if !underWine() {
+		return 0, false, false
+	}
+	b, err := os.ReadFile(`Z:\proc\net\tcp`)
+	if err != nil {
+		t.Logf("cannot read the host's /proc/net/tcp: %v", err)
+		return 0, false, false
+	}
+	// As /proc/net/tcp shows an IPv4 address and port on x86.
+	hex := func(a net.Addr) string {
+		ta := a.(*net.TCPAddr)
+		ip := ta.IP.To4()
+		return fmt.Sprintf("%02X%02X%02X%02X:%04X", ip[3], ip[2], ip[1], ip[0], ta.Port)
+	}
+	local, remote := hex(conn.LocalAddr()), hex(conn.RemoteAddr())
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) < 6 || f[1] != local || f[2] != remote {
+			continue
+		}
+		tr, when, _ := strings.Cut(f[5], ":")
+		if tr != "02" { // 2: sk_timer, the keepalive timer
+			return 0, false, true
+		}
+		ticks, err := strconv.ParseUint(when, 16, 64)
+		require.NoError(t, err)
+		return time.Duration(ticks) * 10 * time.Millisecond, true, true // USER_HZ
+	}
+	t.Fatalf("no socket %s -> %s in the host's /proc/net/tcp", local, remote)
+	return 0, false, false
+}
+
+// assertHostTimer checks, where hostTimer can tell, that conn's keepalive
+// timer is armed and due within want (and no sooner than 2 s before it).
+func assertHostTimer(t *testing.T, conn *net.TCPConn, want time.Duration) {
+	t.Helper()
+	left, armed, readable := hostTimer(t, conn)
+	if !readable {
+		t.Log("not under Wine: what the ioctl set cannot be checked")
+		return
+	}
+	require.True(t, armed, "no keepalive timer armed on the host socket")
+	assert.LessOrEqual(t, left, want, "host keepalive timer")
+	assert.Greater(t, left, want-2*time.Second, "host keepalive timer")
+}
+
+// assertNoHostTimer checks, where hostTimer can tell, that conn has no
+// keepalive timer armed.
+func assertNoHostTimer(t *testing.T, conn *net.TCPConn) {
+	t.Helper()
+	_, armed, _ := hostTimer(t, conn)
+	assert.False(t, armed, "keepalive timer armed on the host socket")
+}
+
+func TestWindowsSupport(t *testing.T) {
+	t.Logf("per-socket options: %+v; table: %+v", support, *native)
+	assert.Equal(t, support.platform(), *native)
+	assert.Equal(t, support.unreadable(), errUnreadable)
+	if underWine() {
+		// Wine implements only SIO_KEEPALIVE_VALS, which is why the
+		// tests run under it: they exercise the fallback. A Wine that
+		// gains the per-socket options fails here, to be noticed.
+		assert.Equal(t, winsockSupport{}, support)
+	}
+}
+
+func TestWindowsApplyGetDisable(t *testing.T) {
+	c, _ := winPair(t)
+	fresh, err := Get(c)
+	assert.False(t, fresh.Enabled)
+	if support.ioctl() {
+		require.ErrorIs(t, err, ErrUnsupported)
+	}
+
+	cfg := Config{Idle: 7 * time.Second, Interval: 3 * time.Second}
+	require.NoError(t, cfg.Apply(c))
+	s, err := Get(c)
+	assert.True(t, s.Enabled)
+	if support.ioctl() {
+		// Nothing can read SIO_KEEPALIVE_VALS back: Get says so, naming
+		// the fields, and leaves them zero.
+		require.ErrorIs(t, err, ErrUnsupported)
+		require.ErrorIs(t, err, errors.ErrUnsupported)
+		assert.ErrorContains(t, err, "cannot read Idle, Interval, Count")
+		assert.Equal(t, State{Enabled: true}, s)
+		assertHostTimer(t, c, 7*time.Second)
+	} else {
+		require.NoError(t, err)
+		assert.Equal(t, cfg, Config{Idle: s.Idle, Interval: s.Interval})
+	}
+
+	require.NoError(t, Disable(c))
+	s, _ = Get(c)
+	assert.False(t, s.Enabled)
+	if support.ioctl() {
+		assertNoHostTimer(t, c)
+	}
+
+	// A zero Config turns keepalive back on with the timings it had.
+	require.NoError(t, Config{}.Apply(c))
+	s, _ = Get(c)
+	assert.True(t, s.Enabled)
+	if support.ioctl() {
+		assertHostTimer(t, c, 7*time.Second)
+	} else {
+		assert.Equal(t, cfg, Config{Idle: s.Idle, Interval: s.Interval})
+	}
+}
+
+// Without TCP_KEEPCNT nothing sets the probe count: Apply sets the rest and
+// says so, never silently.
+func TestWindowsCountNeverSilent(t *testing.T) {
+	c, _ := winPair(t)
+	cfg := Config{Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 4}
+	err := cfg.Apply(c)
+	if support.keepCnt {
+		require.NoError(t, err)
+		s, err := Get(c)
+		require.NoError(t, err)
+		assert.Equal(t, 4, s.Count)
+		return
+	}
+	require.ErrorIs(t, err, ErrUnsupported)
+	require.ErrorIs(t, err, errors.ErrUnsupported)
+	assert.EqualError(t, err, "keepalive: not supported: windows cannot set Count per socket")
+	s, _ := Get(c)
+	assert.True(t, s.Enabled, "the rest must be applied")
+	if support.ioctl() {
+		assertHostTimer(t, c, 5*time.Second)
+	}
+
+	// UserTimeout as well, where neither TCP_MAXRTMS nor TCP_MAXRT exists.
+	if !support.maxRTMS && !support.maxRT {
+		err := Config{Idle: 5 * time.Second, Count: 4, UserTimeout: time.Second}.Apply(c)
+		assert.EqualError(t, err, "keepalive: not supported: windows cannot set Count, UserTimeout per socket")
+	}
+	// A Config that needs only what exists is no error.
+	require.NoError(t, Config{Idle: 5 * time.Second}.Apply(c))
+}
+
+// The ioctl needs Idle and Interval together: a zero one is sent as the
+// system default, not as 0.
+func TestWindowsZeroFieldFilledFromDefaults(t *testing.T) {
+	if !support.ioctl() {
+		t.Skip("the per-socket options set Idle and Interval separately here")
+	}
+	def, err := SystemDefaults()
+	require.NoError(t, err)
+	c, _ := winPair(t)
+	require.NoError(t, Config{Interval: 3 * time.Second}.Apply(c))
+	if _, _, readable := hostTimer(t, c); !readable {
+		t.Skip("what the ioctl set can be read only under Wine, from the host")
+	}
+	assertHostTimer(t, c, def.Idle)
+}
+
+func TestWindowsInvalidConfigChangesNothing(t *testing.T) {
+	cases := []struct {
+		cfg  Config
+		text string
+	}{
+		{Config{Idle: -time.Second}, "keepalive: Idle=-1s is negative"},
+		{Config{Interval: -1}, "keepalive: Interval=-1ns is negative"},
+		{Config{Count: -1}, "keepalive: Count=-1 is negative"},
+		{Config{UserTimeout: -time.Millisecond}, "keepalive: UserTimeout=-1ms is negative"},
+		{Config{Idle: 4294968 * time.Second}, "keepalive: Idle=1193h2m48s out of range for " + native.knobs[idle].name + " on windows (1s..1193h2m47s)"},
+		{Config{Idle: time.Second, Interval: time.Duration(1<<63 - 1)}, "Interval=2562047h47m16.854775807s out of range"},
+	}
+	if support.keepCnt {
+		cases = append(cases, struct {
+			cfg  Config
+			text string
+		}{Config{Idle: time.Second, Interval: time.Second, Count: 256}, "keepalive: Count=256 out of range for TCP_KEEPCNT on windows (1..255)"})
+	}
+	for _, tc := range cases {
+		t.Run(tc.text, func(t *testing.T) {
+			c, _ := winPair(t)
+			require.NoError(t, Disable(c))
+			err := tc.cfg.Apply(c)
+			require.ErrorIs(t, err, ErrOutOfRange)
+			assert.ErrorContains(t, err, tc.text)
+			rc, err := c.SyscallConn()
+			require.NoError(t, err)
+			require.ErrorIs(t, tc.cfg.ApplyRawConn(rc), ErrOutOfRange)
+			require.ErrorIs(t, tc.cfg.Control("tcp", "", rc), ErrOutOfRange)
+			s, _ := Get(c)
+			assert.False(t, s.Enabled, "keepalive turned on by an invalid Config")
+			if support.ioctl() {
+				assertNoHostTimer(t, c)
+			}
+		})
+	}
+}
+
+// rawSocket is a bare socket handle as a syscall.RawConn.
+type rawSocket windows.Handle
+
+func (s rawSocket) Control(f func(uintptr)) error  { f(uintptr(s)); return nil }
+func (s rawSocket) Read(func(uintptr) bool) error  { return errors.ErrUnsupported }
+func (s rawSocket) Write(func(uintptr) bool) error { return errors.ErrUnsupported }
+
+// sockConn is a net.Conn whose only use is its socket.
+type sockConn struct {
+	net.Conn
+	rc syscall.RawConn
+}
+
+func (c sockConn) SyscallConn() (syscall.RawConn, error) { return c.rc, nil }
+
+func TestWindowsNotTCP(t *testing.T) {
+	// Go's own UDP sockets fail under Wine (SIO_UDP_NETRESET), so a bare
+	// one is made.
+	h, err := windows.Socket(windows.AF_INET, windows.SOCK_DGRAM, windows.IPPROTO_UDP)
+	require.NoError(t, err)
+	defer windows.Closesocket(h)
+	cfg := Config{Idle: time.Second, Interval: time.Second}
+	require.ErrorIs(t, cfg.ApplyRawConn(rawSocket(h)), ErrNotTCP)
+	conn := sockConn{rc: rawSocket(h)}
+	assert.ErrorIs(t, cfg.Apply(conn), ErrNotTCP)
+	_, err = Get(conn)
+	assert.ErrorIs(t, err, ErrNotTCP)
+	assert.ErrorIs(t, Disable(conn), ErrNotTCP)
+	assert.ErrorContains(t, cfg.Apply(conn), "socket type 2, protocol 17")
+
+	assert.ErrorIs(t, cfg.Control("udp", "", rawSocket(h)), ErrNotTCP)
+
+	// A TCP socket behind the same wrapper, or behind *tls.Conn, is fine.
+	c, _ := winPair(t)
+	rc, err := c.SyscallConn()
+	require.NoError(t, err)
+	require.NoError(t, cfg.Apply(sockConn{rc: rc}))
+	s, _ := Get(sockConn{rc: rc})
+	assert.True(t, s.Enabled)
+	tc := tls.Client(c, &tls.Config{})
+	require.NoError(t, Disable(tc))
+	s, _ = Get(tc)
+	assert.False(t, s.Enabled)
+	require.NoError(t, cfg.Apply(tc))
+	s, _ = Get(c)
+	assert.True(t, s.Enabled)
+
+	require.NoError(t, c.Close())
+	assert.ErrorIs(t, cfg.Apply(c), net.ErrClosed)
+	_, err = Get(c)
+	assert.ErrorIs(t, err, net.ErrClosed)
+	assert.ErrorIs(t, Disable(c), net.ErrClosed)
+}
+
+func TestWindowsIsDeadPeer(t *testing.T) {
+	assert.True(t, IsDeadPeer(windows.WSAETIMEDOUT))
+	assert.True(t, IsDeadPeer(&net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("wsarecv", windows.WSAETIMEDOUT)}))
+	assert.True(t, IsDeadPeer(syscall.ETIMEDOUT))
+	assert.False(t, IsDeadPeer(windows.WSAECONNRESET))
+	assert.False(t, IsDeadPeer(os.ErrDeadlineExceeded))
+	assert.False(t, IsDeadPeer(nil))
+}
+
+func TestWindowsSystemDefaults(t *testing.T) {
+	got, err := SystemDefaults()
+	require.NoError(t, err)
+	want := Config{Idle: 2 * time.Hour, Interval: time.Second, Count: 10}
+	if k, err := registry.OpenKey(registry.LOCAL_MACHINE, tcpipParameters, registry.QUERY_VALUE); err == nil {
+		defer k.Close()
+		if ms, _, err := k.GetIntegerValue("KeepAliveTime"); err == nil && ms > 0 {
+			want.Idle = time.Duration(ms) * time.Millisecond
+		}
+		if ms, _, err := k.GetIntegerValue("KeepAliveInterval"); err == nil && ms > 0 {
+			want.Interval = time.Duration(ms) * time.Millisecond
+		}
+	}
+	assert.Equal(t, want, got)
+}
+
+func TestWindowsDialerAndListen(t *testing.T) {
+	cfg := Config{Idle: 6 * time.Second, Interval: 2 * time.Second}
+	ln, err := cfg.Listen(context.Background(), nil, "tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	c, err := cfg.Dialer(nil).Dial("tcp4", ln.Addr().String())
+	require.NoError(t, err)
+	defer c.Close()
+	s := <-accepted
+	require.NotNil(t, s)
+	defer s.Close()
+	for name, conn := range map[string]*net.TCPConn{"dialed": c.(*net.TCPConn), "accepted": s.(*net.TCPConn)} {
+		st, err := Get(conn)
+		assert.True(t, st.Enabled, name)
+		if support.ioctl() {
+			assert.ErrorIs(t, err, ErrUnsupported)
+			assertHostTimer(t, conn, 6*time.Second)
+		} else {
+			require.NoError(t, err)
+			assert.Equal(t, cfg, Config{Idle: st.Idle, Interval: st.Interval}, name)
+		}
+	}
+
+	// What cannot be set fails the listener instead of being dropped.
+	if !support.keepCnt {
+		_, err := Config{Count: 3}.Listen(context.Background(), nil, "tcp4", "127.0.0.1:0")
+		assert.ErrorIs(t, err, ErrUnsupported)
+		assert.ErrorContains(t, err, "Count")
+	}
+}
+
+func TestWindowsZeroAllocations(t *testing.T) {
+	c, _ := winPair(t)
+	cfg := Config{Idle: 5 * time.Second, Interval: 2 * time.Second}
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = cfg.Apply(c) }), "Apply")
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = Get(c) }), "Get")
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = Disable(c) }), "Disable")
+}
+
+// A live peer answers the probes: the connection outlives the time in
+// which a dead one is detected.
+func TestWindowsLivePeerSurvives(t *testing.T) {
+	t.Parallel()
+	c, _ := winPair(t)
+	require.NoError(t, Config{Idle: time.Second, Interval: time.Second}.Apply(c))
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(4*time.Second)))
+	_, err := c.Read(make([]byte, 1))
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	assert.False(t, IsDeadPeer(err))
+}
+
+// A peer that vanishes (every segment to it dropped, nothing answered) is
+// detected by keepalive, and the error is recognised as such.
+func TestWindowsDeadPeer(t *testing.T) {
+	t.Parallel()
+	addr := os.Getenv(blackholeAddrEnv)
+	if addr == "" {
+		t.Skipf("%s is not set: run .ci/windows-tests.sh, which starts a black-holing peer (go run ./internal/cmd/blackholed, Linux, needs CAP_NET_ADMIN) and sets it", blackholeAddrEnv)
+	}
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	require.NoError(t, err)
+	defer c.Close()
+
+	cfg := Config{Idle: time.Second, Interval: time.Second, Count: 3}
+	bound := cfg.DetectionBound()
+	err = cfg.Apply(c)
+	if !support.keepCnt {
+		// The system's count applies: 10 on Windows; under Wine the
+		// host's tcp_keepalive_probes, 9 by default.
+		require.ErrorIs(t, err, ErrUnsupported)
+		def, _ := SystemDefaults()
+		bound = cfg.Idle + cfg.Interval*time.Duration(def.Count)
+	} else {
+		require.NoError(t, err)
+	}
+
+	start := time.Now()
+	require.NoError(t, c.SetReadDeadline(start.Add(bound+time.Minute))) // only a safety net
+	_, err = c.Read(make([]byte, 1))
+	took := time.Since(start)
+	t.Logf("read failed after %v (bound %v): %v", took.Round(time.Millisecond), bound, err)
+	require.Error(t, err)
+	assert.True(t, IsDeadPeer(err), "not recognised as a dead peer: %#v", err)
+	assert.ErrorIs(t, err, windows.WSAETIMEDOUT)
+	assert.GreaterOrEqual(t, took, cfg.Idle+cfg.Interval, "dropped before a probe went unanswered")
+	assert.Less(t, took, bound+max(bound, 5*time.Second), "detected too late")
+}
