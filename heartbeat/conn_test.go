@@ -1,0 +1,214 @@
+package heartbeat
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// tcpPair returns the two ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (client, server *net.TCPConn) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			c = nil
+		}
+		accepted <- c
+	}()
+	c, err := net.Dial("tcp", l.Addr().String())
+	require.NoError(t, err)
+	s := <-accepted
+	require.NotNil(t, s)
+	t.Cleanup(func() { c.Close(); s.Close() })
+	return c.(*net.TCPConn), s.(*net.TCPConn)
+}
+
+func TestConnReadTouches(t *testing.T) {
+	rec := newRecorder[int]()
+	m := manual(t, MonitorConfig[int]{OnEvict: rec.onEvict})
+	raw := &readConn{}
+	c, err := m.Conn(1, raw)
+	require.NoError(t, err)
+	assert.Equal(t, 1, m.Len())
+	nc, ok := c.(interface{ NetConn() net.Conn })
+	require.True(t, ok)
+	assert.Same(t, raw, nc.NetConn())
+
+	m.tick(5)
+	n, err := c.Read(make([]byte, 8))
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	m.tick(13)
+	assert.Empty(t, rec.all(), "the read at epoch 5 refreshed the connection")
+	n, err = c.Read(nil) // no data: no activity
+	require.NoError(t, err)
+	require.Zero(t, n)
+	m.tick(14)
+	evs := rec.all()
+	require.Len(t, evs, 1)
+	assert.Same(t, c, evs[0].c, "the Monitor tracks the wrapper")
+	assert.Equal(t, TimedOut, evs[0].reason)
+	assert.Equal(t, int32(1), raw.closes.Load())
+}
+
+func TestConnReadAllocs(t *testing.T) {
+	m := manual(t, MonitorConfig[int]{})
+	c, err := m.Conn(1, &readConn{})
+	require.NoError(t, err)
+	buf := make([]byte, 1)
+	var e uint32
+	allocs := testing.AllocsPerRun(1000, func() {
+		e++
+		m.now.Store(e) // force the locked path every other read
+		_, _ = c.Read(buf)
+		_, _ = c.Read(buf)
+	})
+	assert.Zero(t, allocs)
+}
+
+func TestConnClose(t *testing.T) {
+	rec := newRecorder[string]()
+	m := manual(t, MonitorConfig[string]{OnEvict: rec.onEvict})
+	raw := &readConn{}
+	c, err := m.Conn("a", raw)
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	require.NoError(t, c.Close())
+	assert.Equal(t, int32(2), raw.closes.Load(), "Close is passed through")
+	evs := rec.all()
+	require.Len(t, evs, 1, "removed once")
+	assert.Equal(t, Removed, evs[0].reason)
+	assert.Same(t, c, evs[0].c)
+	assert.Zero(t, m.Len())
+	m.tick(100)
+	assert.Len(t, rec.all(), 1)
+}
+
+func TestConnReplacedDoesNotTouchSuccessor(t *testing.T) {
+	rec := newRecorder[int]()
+	m := manual(t, MonitorConfig[int]{OnEvict: rec.onEvict, Grace: time.Hour})
+	raw := &readConn{}
+	old, err := m.Conn(1, raw)
+	require.NoError(t, err)
+	m.tick(9) // old times out and enters its grace period
+	assert.Equal(t, int32(1), raw.closeWrites.Load())
+	assert.Zero(t, raw.closes.Load())
+	assert.Zero(t, m.Len())
+
+	next := &fakeConn{}
+	require.NoError(t, m.Track(1, next)) // the client reconnected
+	for e := uint32(10); e < 18; e++ {
+		m.tick(e)
+		_, err := old.Read(make([]byte, 1)) // in-flight data on the old one
+		require.NoError(t, err)
+	}
+	m.tick(18)
+	evs := rec.all()
+	require.Len(t, evs, 1, "reads on the old connection did not refresh the new one")
+	assert.Same(t, next, evs[0].c)
+	assert.Zero(t, raw.closes.Load(), "still in grace")
+	require.NoError(t, m.Close())
+	assert.Equal(t, int32(1), raw.closes.Load())
+	assert.Len(t, rec.all(), 2)
+}
+
+func TestConnCloseWriteUnsupported(t *testing.T) {
+	rec := newRecorder[int]()
+	m := manual(t, MonitorConfig[int]{OnEvict: rec.onEvict, Grace: time.Hour})
+	a, b := net.Pipe()
+	defer b.Close()
+	c, err := m.Conn(1, a)
+	require.NoError(t, err)
+	err = c.(interface{ CloseWrite() error }).CloseWrite()
+	assert.ErrorIs(t, err, errors.ErrUnsupported)
+	m.tick(9)
+	require.Len(t, rec.all(), 1, "closed at once without CloseWrite")
+	_, err = a.Write([]byte("x"))
+	assert.ErrorIs(t, err, io.ErrClosedPipe)
+}
+
+// TestGraceHalfClose runs the late-client scenario over real TCP: the
+// server side times out, half-closes, still reads what the client sends
+// during the grace period, and only then closes.
+func TestGraceHalfClose(t *testing.T) {
+	noLeaks(t)
+	const timeout, grace = 50 * time.Millisecond, 300 * time.Millisecond
+	rec := newRecorder[string]()
+	m, err := NewMonitor(MonitorConfig[string]{
+		Timeout: timeout, Tick: 10 * time.Millisecond, Grace: grace, OnEvict: rec.onEvict,
+	})
+	require.NoError(t, err)
+	defer m.Close()
+
+	client, raw := tcpPair(t)
+	server, err := m.Conn("late-client", raw)
+	require.NoError(t, err)
+	start := time.Now()
+
+	type result struct {
+		data  []byte
+		err   error
+		endAt time.Time
+	}
+	served := make(chan result, 1)
+	go func() {
+		data, err := io.ReadAll(server)
+		served <- result{data, err, time.Now()}
+	}()
+
+	// The client is slow: it has not sent anything yet. The server gives
+	// up and sends FIN.
+	require.NoError(t, client.SetReadDeadline(time.Now().Add(10*time.Second)))
+	n, err := client.Read(make([]byte, 1))
+	require.Equal(t, io.EOF, err, "client sees the half-close")
+	require.Zero(t, n)
+	eofAt := time.Now()
+	assert.GreaterOrEqual(t, eofAt.Sub(start), timeout-time.Millisecond)
+	assert.Zero(t, m.Len(), "no longer tracked during grace")
+	assert.Empty(t, rec.all(), "OnEvict runs after the final close")
+
+	// Data the late client sends now is still delivered.
+	_, err = client.Write([]byte("late heartbeat"))
+	require.NoError(t, err)
+
+	ev := rec.wait(t, 10*time.Second)
+	assert.Equal(t, TimedOut, ev.reason)
+	assert.Same(t, server, ev.c)
+	assert.GreaterOrEqual(t, ev.at.Sub(eofAt), grace-20*time.Millisecond)
+
+	res := <-served
+	assert.Equal(t, "late heartbeat", string(res.data))
+	assert.ErrorIs(t, res.err, net.ErrClosed, "the final close ends the server's read")
+	assert.False(t, res.endAt.Before(eofAt.Add(grace-20*time.Millisecond)))
+}
+
+func TestPingerConnReceived(t *testing.T) {
+	p, err := NewPinger(PingerConfig{Idle: time.Hour, Interval: time.Hour, Count: 1,
+		Ping: func(context.Context) error { return nil }})
+	require.NoError(t, err)
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	c := p.Conn(a)
+	assert.Same(t, a, c.(interface{ NetConn() net.Conn }).NetConn())
+	assert.ErrorIs(t, c.(interface{ CloseWrite() error }).CloseWrite(), errors.ErrUnsupported)
+
+	before := p.last.Load()
+	time.Sleep(time.Millisecond)
+	go func() { _, _ = b.Write([]byte("x")) }()
+	n, err := c.Read(make([]byte, 1))
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	assert.Greater(t, p.last.Load(), before)
+}

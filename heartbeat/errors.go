@@ -1,0 +1,85 @@
+package heartbeat
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrInvalidConfig is matched (with errors.Is) by every error that
+// NewMonitor and NewPinger return for a bad configuration.
+var ErrInvalidConfig = errors.New("heartbeat: invalid configuration")
+
+// ErrClosed is returned by Monitor.Track and Monitor.Conn after the
+// Monitor has been closed.
+var ErrClosed = errors.New("heartbeat: monitor closed")
+
+// ErrPeerDead is matched (with errors.Is) by the error Pinger.Run returns
+// when it gives up on the peer.
+var ErrPeerDead = errors.New("heartbeat: peer dead")
+
+var (
+	errNilConn    = errors.New("heartbeat: nil connection")
+	errShardFull  = errors.New("heartbeat: monitor shard full")
+	errRunning    = errors.New("heartbeat: Pinger.Run already running")
+	errNoCloseWrt = fmt.Errorf("heartbeat: CloseWrite: %w", errors.ErrUnsupported)
+)
+
+// ConfigError describes one invalid field of a MonitorConfig or
+// PingerConfig. It unwraps to ErrInvalidConfig. When several fields are
+// invalid the constructors return them joined with errors.Join; use
+// errors.As to get the first one.
+type ConfigError struct {
+	Field string // name of the offending field, e.g. "Timeout"
+	Msg   string // what is wrong with it
+}
+
+func (e *ConfigError) Error() string {
+	return "heartbeat: invalid " + e.Field + ": " + e.Msg
+}
+
+// Unwrap returns ErrInvalidConfig.
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
+// joinErrs returns nil, the only error, or all of them joined.
+func joinErrs(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
+}
+
+func configErr(field, format string, args ...any) error {
+	return &ConfigError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// DeadError is returned by Pinger.Run, and passed to PingerConfig.OnDead,
+// when the peer is declared dead. It matches ErrPeerDead with errors.Is,
+// and also the error returned by Ping when a ping failed.
+type DeadError struct {
+	// Pings is the number of pings sent since the last inbound traffic.
+	Pings int
+	// Silence is how long nothing had been received when the peer was
+	// declared dead.
+	Silence time.Duration
+	// Err is the error returned by PingerConfig.Ping if a ping failed,
+	// which ends probing at once. It is nil when the pings went unanswered.
+	Err error
+}
+
+func (e *DeadError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("heartbeat: peer dead: ping %d failed after %v of silence: %v",
+			e.Pings, e.Silence.Round(time.Millisecond), e.Err)
+	}
+	return fmt.Sprintf("heartbeat: peer dead: %d ping(s) unanswered, nothing received for %v",
+		e.Pings, e.Silence.Round(time.Millisecond))
+}
+
+// Unwrap returns ErrPeerDead and, if a ping failed, its error.
+func (e *DeadError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrPeerDead, e.Err}
+	}
+	return []error{ErrPeerDead}
+}

@@ -1,0 +1,152 @@
+package heartbeat
+
+import (
+	"io"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// noLeaks fails t if, after t's other cleanups have run, more goroutines
+// are left than when it was called. Call it first in a test; tests using
+// it must not run in parallel.
+func noLeaks(t *testing.T) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			n := runtime.NumGoroutine()
+			if n <= before {
+				return
+			}
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				buf = buf[:runtime.Stack(buf, true)]
+				t.Errorf("goroutine leak: %d goroutines, %d before\n%s", n, before, buf)
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+}
+
+// fakeConn counts Close calls.
+type fakeConn struct {
+	id     int
+	closes atomic.Int32
+}
+
+func (c *fakeConn) Close() error { c.closes.Add(1); return nil }
+
+// halfConn is a fakeConn that also supports CloseWrite.
+type halfConn struct {
+	fakeConn
+	closeWrites atomic.Int32
+}
+
+func (c *halfConn) CloseWrite() error { c.closeWrites.Add(1); return nil }
+
+// readConn is a net.Conn whose Read always returns one byte and which
+// records Close and CloseWrite. Other methods are not implemented.
+type readConn struct {
+	net.Conn
+	closes      atomic.Int32
+	closeWrites atomic.Int32
+}
+
+func (c *readConn) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	b[0] = 'x'
+	return 1, nil
+}
+func (c *readConn) Close() error      { c.closes.Add(1); return nil }
+func (c *readConn) CloseWrite() error { c.closeWrites.Add(1); return nil }
+
+type eviction[K comparable] struct {
+	key    K
+	c      io.Closer
+	reason Reason
+	at     time.Time
+}
+
+// recorder collects OnEvict calls.
+type recorder[K comparable] struct {
+	mu  sync.Mutex
+	evs []eviction[K]
+	ch  chan eviction[K]
+}
+
+func newRecorder[K comparable]() *recorder[K] {
+	return &recorder[K]{ch: make(chan eviction[K], 1<<16)}
+}
+
+func (r *recorder[K]) onEvict(key K, c io.Closer, reason Reason) {
+	ev := eviction[K]{key, c, reason, time.Now()}
+	r.mu.Lock()
+	r.evs = append(r.evs, ev)
+	r.mu.Unlock()
+	select {
+	case r.ch <- ev:
+	default:
+	}
+}
+
+func (r *recorder[K]) all() []eviction[K] {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]eviction[K](nil), r.evs...)
+}
+
+func (r *recorder[K]) keys() []K {
+	var ks []K
+	for _, ev := range r.all() {
+		ks = append(ks, ev.key)
+	}
+	return ks
+}
+
+func (r *recorder[K]) wait(t *testing.T, timeout time.Duration) eviction[K] {
+	t.Helper()
+	select {
+	case ev := <-r.ch:
+		return ev
+	case <-time.After(timeout):
+		t.Fatalf("no eviction within %v", timeout)
+		return eviction[K]{}
+	}
+}
+
+// manual returns a Monitor whose clock only moves when the test calls
+// tick. By default Timeout is 80ms and Tick 20ms, so epochs last 10ms and
+// an entry active in epoch s expires at tick s+9.
+func manual[K comparable](t *testing.T, cfg MonitorConfig[K]) *Monitor[K] {
+	t.Helper()
+	if cfg.Timeout == 0 {
+		cfg.Timeout, cfg.Tick = 80*time.Millisecond, 20*time.Millisecond
+	}
+	m, err := newMonitor(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// tick moves the clock of a Monitor built by manual to the start of
+// epoch e, one regular tick per epoch, and runs expiry.
+func (m *Monitor[K]) tick(e uint32) {
+	for {
+		vt := time.Duration(min(m.cur+1, e)) * m.res
+		m.clock = func() time.Duration { return vt }
+		m.advance()
+		if m.cur >= e {
+			return
+		}
+	}
+}

@@ -1,0 +1,541 @@
+package heartbeat
+
+import (
+	"hash/maphash"
+	"io"
+	"math"
+	"math/bits"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Reason tells why a connection stopped being tracked.
+type Reason uint8
+
+const (
+	// TimedOut: nothing was received for longer than the timeout. The
+	// Monitor has closed the connection (after the grace period, if any).
+	TimedOut Reason = iota + 1
+	// Replaced: the key was tracked again with another connection. The
+	// Monitor has closed the old connection.
+	Replaced
+	// Removed: Remove, the wrapper's Close or Monitor.Close ended the
+	// tracking. The Monitor has not closed the connection.
+	Removed
+)
+
+func (r Reason) String() string {
+	switch r {
+	case TimedOut:
+		return "timed out"
+	case Replaced:
+		return "replaced"
+	case Removed:
+		return "removed"
+	}
+	return "Reason(" + strconv.Itoa(int(r)) + ")"
+}
+
+// MinTick is the finest Tick a Monitor accepts, and hence the smallest
+// Timeout.
+const MinTick = time.Millisecond
+
+const maxShards = 4096
+
+// MonitorConfig configures a Monitor. Only Timeout is required.
+type MonitorConfig[K comparable] struct {
+	// Timeout is how long a connection may go without activity (Track,
+	// Touch or a read through the Conn wrapper) before it is evicted.
+	// At least MinTick.
+	Timeout time.Duration
+
+	// Tick is the precision of expiry. A connection last active at time
+	// t is evicted after t+Timeout, never earlier, and no later than
+	// t+Timeout+Tick unless the Monitor's goroutine, which wakes every
+	// Tick/2, is held up by the scheduler. Zero means Timeout/8 (but at
+	// least MinTick). Must be in [MinTick, Timeout], and at least
+	// Timeout/10000.
+	//
+	// Activity is stamped with a coarse clock, an epoch number that the
+	// Monitor's goroutine advances, instead of the time; that is what
+	// keeps Touch cheap. If the goroutine is delayed, the current epoch
+	// simply lasts longer and its connections are evicted later.
+	Tick time.Duration
+
+	// Grace, if positive, turns a timeout into a two-step close for
+	// connections that have a CloseWrite() error method (such as
+	// *net.TCPConn and the wrapper returned by Monitor.Conn): CloseWrite
+	// is called at once, which sends FIN so a peer that is merely slow
+	// learns that it is being dropped, data still in flight from the peer
+	// can be read for Grace, and then Close is called. During the grace
+	// period the key is no longer tracked: Touch and reads do not revive
+	// the connection, and the key may be tracked again by a new
+	// connection. Connections without CloseWrite, or whose CloseWrite
+	// fails, are closed at once. Replaced connections are always closed
+	// at once.
+	Grace time.Duration
+
+	// Shards is the number of independently locked partitions of the key
+	// space, rounded up to a power of two. Zero picks 4×GOMAXPROCS,
+	// clamped to [8, 1024]. At most 4096.
+	Shards int
+
+	// OnEvict, if set, is called exactly once for every connection that
+	// was successfully tracked, when the Monitor is done with it:
+	// after closing it for TimedOut (after the grace period) and
+	// Replaced, and after untracking it for Removed. It runs without any
+	// Monitor lock held, so it may call Track, Touch and Remove, but it
+	// must not call Close (which waits for the Monitor's goroutine). For
+	// TimedOut it normally runs on the Monitor's goroutine and delays
+	// other expiries while it runs; otherwise it runs on the goroutine
+	// that called Track, Remove, the wrapper's Close, or Close. It may
+	// run concurrently with itself.
+	OnEvict func(key K, c io.Closer, reason Reason)
+}
+
+// A Monitor evicts connections that have been idle for longer than a
+// timeout. It is built for servers holding up to millions of long-lived
+// connections: there is no goroutine or timer per connection, refreshing
+// is O(1) and allocation-free, and expiring costs O(number expired).
+//
+// Keys are spread over shards by hash/maphash with a per-Monitor seed.
+// Each shard keeps its connections in a list ordered by last activity,
+// linked by index through a slab of entries and indexed by a compact
+// open-addressing table (about 50 bytes per connection in all, for
+// 8-byte keys). The Monitor's single goroutine inspects only the head of
+// each list, every Tick/2.
+//
+// Tracking a key that is already tracked evicts the old connection at
+// once (Replaced): a client that reconnects before its old connection
+// timed out does not leave the stale one behind.
+//
+// Evicted connections are closed on the goroutine that evicts them: the
+// Monitor's own for timeouts, the caller's for replacements. Their Close
+// and CloseWrite methods should not block. Those of *net.TCPConn do not,
+// but those of *tls.Conn may wait up to 5 seconds sending close_notify
+// to an unresponsive peer, holding up other expiries meanwhile; give such
+// connections a short write deadline before closing, e.g. in a wrapper.
+//
+// A Monitor is safe for concurrent use.
+type Monitor[K comparable] struct {
+	now     atomic.Uint32 // coarse clock: the current epoch
+	seed    maphash.Seed
+	shift   uint8 // shard = hash >> shift
+	res     time.Duration
+	timeout time.Duration
+	grace   time.Duration
+	onEvict func(K, io.Closer, Reason)
+	shards  []shard[K]
+	clock   func() time.Duration // time since the Monitor started
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	stop      chan struct{}
+	done      chan struct{}
+
+	// Owned by the goroutine running expiry. Epochs are numbered
+	// consecutively; epoch e began at starts[e&ringMask]. Activity stamped
+	// with epoch e happened before epoch e+1 began, so it is at least
+	// Timeout old once starts[e+1] <= now-Timeout, however irregularly
+	// the epochs were started.
+	starts   []time.Duration
+	ringMask uint32
+	cur      uint32 // the current epoch, as published in now
+	cutoff   uint32 // entries stamped at or before cutoff have expired
+	victims  []victim[K]
+	graceQ   []graced[K]
+	graceHd  int
+}
+
+type victim[K comparable] struct {
+	key K
+	c   io.Closer
+}
+
+type graced[K comparable] struct {
+	victim[K]
+	due time.Duration
+}
+
+// batch bounds how many entries are evicted per lock hold.
+const batch = 256
+
+// NewMonitor validates cfg and starts a Monitor. Call Close to stop it.
+func NewMonitor[K comparable](cfg MonitorConfig[K]) (*Monitor[K], error) {
+	m, err := newMonitor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.stop = make(chan struct{})
+	m.done = make(chan struct{})
+	go m.run()
+	return m, nil
+}
+
+// newMonitor builds a Monitor without starting its goroutine; tests and
+// benchmarks drive it with advance.
+func newMonitor[K comparable](cfg MonitorConfig[K]) (*Monitor[K], error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	tick := cfg.tick()
+	// Waking every Tick/2 bounds eviction to Timeout+Tick: activity is
+	// only known to precede the start of the next epoch (up to Tick/2
+	// later), and the check runs every Tick/2.
+	res := tick / 2
+	// Epochs last at least res/2, so the ring must cover about
+	// 2*Timeout/res of them plus a few.
+	ring := 1 << bits.Len(uint(2*ceilDiv(cfg.Timeout, res)+8))
+	shards := cfg.Shards
+	if shards == 0 {
+		shards = min(max(4*runtime.GOMAXPROCS(0), 8), 1024)
+	}
+	shards = 1 << bits.Len(uint(shards-1))
+	m := &Monitor[K]{
+		seed:     maphash.MakeSeed(),
+		shift:    uint8(64 - bits.TrailingZeros(uint(shards))),
+		res:      res,
+		timeout:  cfg.Timeout,
+		grace:    cfg.Grace,
+		onEvict:  cfg.OnEvict,
+		shards:   make([]shard[K], shards),
+		starts:   make([]time.Duration, ring),
+		ringMask: uint32(ring - 1),
+		cutoff:   ^uint32(0), // epoch -1: nothing has expired
+	}
+	start := time.Now()
+	m.clock = func() time.Duration { return time.Since(start) }
+	for i := range m.shards {
+		m.shards[i].init()
+	}
+	return m, nil
+}
+
+func ceilDiv(a, b time.Duration) time.Duration { return (a + b - 1) / b }
+
+func (cfg *MonitorConfig[K]) tick() time.Duration {
+	if cfg.Tick != 0 {
+		return cfg.Tick
+	}
+	return max(cfg.Timeout/8, MinTick)
+}
+
+const (
+	// maxDuration bounds Timeout and Grace so that sums of them cannot
+	// overflow.
+	maxDuration = math.MaxInt64 / 4
+	// maxTicks bounds Timeout/Tick, which sizes a ring buffer.
+	maxTicks = 10000
+)
+
+func (cfg *MonitorConfig[K]) validate() error {
+	var errs []error
+	switch {
+	case cfg.Timeout < MinTick:
+		errs = append(errs, configErr("Timeout", "must be at least %v, got %v", MinTick, cfg.Timeout))
+	case cfg.Timeout > maxDuration:
+		errs = append(errs, configErr("Timeout", "must be at most %v, got %v", time.Duration(maxDuration), cfg.Timeout))
+	}
+	switch {
+	case cfg.Tick < 0:
+		errs = append(errs, configErr("Tick", "must not be negative, got %v", cfg.Tick))
+	case cfg.Tick > 0 && cfg.Tick < MinTick:
+		errs = append(errs, configErr("Tick", "must be zero or at least %v, got %v", MinTick, cfg.Tick))
+	case cfg.Tick > cfg.Timeout && cfg.Timeout >= MinTick:
+		errs = append(errs, configErr("Tick", "must not exceed Timeout (%v), got %v", cfg.Timeout, cfg.Tick))
+	}
+	switch {
+	case cfg.Grace < 0:
+		errs = append(errs, configErr("Grace", "must not be negative, got %v", cfg.Grace))
+	case cfg.Grace > maxDuration:
+		errs = append(errs, configErr("Grace", "must be at most %v, got %v", time.Duration(maxDuration), cfg.Grace))
+	}
+	if cfg.Shards < 0 || cfg.Shards > maxShards {
+		errs = append(errs, configErr("Shards", "must be in [0, %d], got %d", maxShards, cfg.Shards))
+	}
+	if len(errs) == 0 && cfg.Timeout/cfg.tick() > maxTicks {
+		errs = append(errs, configErr("Tick", "must be at least Timeout/%d (%v), got %v",
+			maxTicks, cfg.Timeout/maxTicks, cfg.tick()))
+	}
+	return joinErrs(errs)
+}
+
+func (m *Monitor[K]) shardOf(h uint64) *shard[K] {
+	return &m.shards[h>>m.shift]
+}
+
+// Track starts monitoring c under key; the connection counts as active
+// now. If key is already tracked with a different connection, that one
+// is closed and evicted with reason Replaced before Track returns.
+// Tracking the same connection again only refreshes it. Connections
+// are compared with ==; if c's dynamic type is not comparable, the
+// same value tracked twice is treated as a replacement.
+//
+// Track returns ErrClosed after Close, and an error if c is nil; in
+// either case nothing is tracked and OnEvict is not called for c.
+func (m *Monitor[K]) Track(key K, c io.Closer) error {
+	if c == nil {
+		return errNilConn
+	}
+	return m.track(key, c, nil)
+}
+
+// track implements Track. If w is not nil (and is c), its position is
+// recorded under the shard lock, before anyone else can reach it.
+func (m *Monitor[K]) track(key K, c io.Closer, w *monitoredConn[K]) error {
+	h := maphash.Comparable(m.seed, key)
+	sh := m.shardOf(h)
+	sh.mu.Lock()
+	if m.closed.Load() {
+		sh.mu.Unlock()
+		return ErrClosed
+	}
+	now := m.now.Load()
+	_, i := sh.find(key, h)
+	if i == nilIdx {
+		i, e, err := sh.insert(key, h, c, now)
+		if err == nil && w != nil {
+			w.sh, w.i, w.e = sh, i, e
+		}
+		sh.mu.Unlock()
+		return err
+	}
+	e := sh.at(i)
+	old := victim[K]{e.key, e.conn}
+	sh.refresh(i, e, now)
+	if w != nil {
+		w.sh, w.i, w.e = sh, i, e
+	}
+	if same(old.c, c) {
+		sh.mu.Unlock()
+		return nil
+	}
+	e.key, e.conn = key, c
+	sh.mu.Unlock()
+	old.c.Close()
+	m.notify(old.key, old.c, Replaced)
+	return nil
+}
+
+// same reports whether a == b, treating incomparable values as different
+// instead of panicking.
+func same(a, b io.Closer) (eq bool) {
+	defer func() {
+		if recover() != nil {
+			eq = false
+		}
+	}()
+	return a == b
+}
+
+// Touch records activity on key and reports whether key is tracked. It
+// does not allocate, and costs one hash, one lock and one table lookup;
+// the list is reordered at most once per clock epoch per key.
+func (m *Monitor[K]) Touch(key K) bool {
+	h := maphash.Comparable(m.seed, key)
+	sh := m.shardOf(h)
+	sh.mu.Lock()
+	_, i := sh.find(key, h)
+	if i != nilIdx {
+		sh.refresh(i, sh.at(i), m.now.Load())
+	}
+	sh.mu.Unlock()
+	return i != nilIdx
+}
+
+// Remove stops tracking key if it is tracked with connection c (compared
+// with ==), calls OnEvict with reason Removed, and reports whether it did.
+// It does not close c. Call it when a connection ends normally. (The
+// wrapper returned by Conn does this in its Close.) A c whose dynamic
+// type is not comparable never matches.
+//
+// Passing c guards against a classic race: when a client reconnects, the
+// handler of its old connection typically calls Remove while exiting,
+// after the new connection has already been tracked under the same key.
+// Remove then leaves the new connection alone.
+func (m *Monitor[K]) Remove(key K, c io.Closer) bool {
+	if c == nil {
+		return false
+	}
+	h := maphash.Comparable(m.seed, key)
+	sh := m.shardOf(h)
+	sh.mu.Lock()
+	p, i := sh.find(key, h)
+	if i == nilIdx {
+		sh.mu.Unlock()
+		return false
+	}
+	e := sh.at(i)
+	if !same(e.conn, c) {
+		sh.mu.Unlock()
+		return false
+	}
+	v := victim[K]{e.key, e.conn}
+	sh.remove(p, i, e)
+	sh.mu.Unlock()
+	m.notify(v.key, v.c, Removed)
+	return true
+}
+
+// Len returns the number of tracked connections, not counting timed-out
+// ones still in their grace period.
+func (m *Monitor[K]) Len() int {
+	n := 0
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.mu.Lock()
+		n += int(sh.n)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// Close stops the Monitor's goroutine, closes connections that are in
+// their grace period (OnEvict with TimedOut) and untracks all others
+// without closing them (OnEvict with Removed). It waits for those
+// callbacks and always returns nil. Later calls do nothing.
+func (m *Monitor[K]) Close() error {
+	m.closeOnce.Do(func() {
+		m.closed.Store(true)
+		if m.stop != nil {
+			close(m.stop)
+			<-m.done
+		}
+		for i := range m.shards {
+			m.drain(&m.shards[i])
+		}
+		for _, g := range m.graceQ[m.graceHd:] {
+			g.c.Close()
+			m.notify(g.key, g.c, TimedOut)
+		}
+		m.graceQ, m.graceHd = nil, 0
+	})
+	return nil
+}
+
+func (m *Monitor[K]) drain(sh *shard[K]) {
+	for {
+		vs := m.victims[:0]
+		sh.mu.Lock()
+		for len(vs) < batch && sh.head != nilIdx {
+			i := sh.head
+			e := sh.at(i)
+			vs = append(vs, victim[K]{e.key, e.conn})
+			sh.remove(sh.slotOf(i, e), i, e)
+		}
+		sh.mu.Unlock()
+		for _, v := range vs {
+			m.notify(v.key, v.c, Removed)
+		}
+		clear(vs)
+		m.victims = vs[:0]
+		if len(vs) < batch {
+			return
+		}
+	}
+}
+
+func (m *Monitor[K]) notify(key K, c io.Closer, r Reason) {
+	if m.onEvict != nil {
+		m.onEvict(key, c, r)
+	}
+}
+
+func (m *Monitor[K]) run() {
+	defer close(m.done)
+	t := time.NewTicker(m.res)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C:
+			m.advance()
+		}
+	}
+}
+
+// advance starts a new epoch if the current one is old enough, then
+// evicts what has expired. Only one goroutine may call it at a time.
+func (m *Monitor[K]) advance() {
+	now := m.clock()
+	if now-m.starts[m.cur&m.ringMask] >= m.res/2 && m.cur-m.cutoff < m.ringMask {
+		m.cur++
+		m.now.Store(m.cur)
+		// Read the time after publishing the epoch: everything stamped
+		// with the previous epoch happened before this.
+		now = m.clock()
+		m.starts[m.cur&m.ringMask] = now
+	}
+	for m.cutoff+1 != m.cur && m.starts[(m.cutoff+2)&m.ringMask] <= now-m.timeout {
+		m.cutoff++
+	}
+	for i := range m.shards {
+		m.expire(&m.shards[i], m.cutoff)
+	}
+	m.closeGraced(now)
+}
+
+func (m *Monitor[K]) expire(sh *shard[K], cutoff uint32) {
+	for {
+		vs := m.victims[:0]
+		sh.mu.Lock()
+		for len(vs) < batch && sh.head != nilIdx {
+			i := sh.head
+			e := sh.at(i)
+			if int32(cutoff-e.stamp.Load()) < 0 {
+				break
+			}
+			vs = append(vs, victim[K]{e.key, e.conn})
+			sh.remove(sh.slotOf(i, e), i, e)
+		}
+		sh.mu.Unlock()
+		for _, v := range vs {
+			m.timedOut(v)
+		}
+		clear(vs)
+		m.victims = vs[:0]
+		if len(vs) < batch {
+			return
+		}
+	}
+}
+
+type closeWriter interface{ CloseWrite() error }
+
+func (m *Monitor[K]) timedOut(v victim[K]) {
+	if m.grace > 0 {
+		if cw, ok := v.c.(closeWriter); ok && cw.CloseWrite() == nil {
+			if m.graceHd == len(m.graceQ) {
+				m.graceQ, m.graceHd = m.graceQ[:0], 0
+			}
+			m.graceQ = append(m.graceQ, graced[K]{v, m.clock() + m.grace})
+			return
+		}
+	}
+	v.c.Close()
+	m.notify(v.key, v.c, TimedOut)
+}
+
+func (m *Monitor[K]) closeGraced(now time.Duration) {
+	for m.graceHd < len(m.graceQ) {
+		g := &m.graceQ[m.graceHd]
+		if g.due > now {
+			break
+		}
+		v := g.victim
+		*g = graced[K]{}
+		m.graceHd++
+		v.c.Close()
+		m.notify(v.key, v.c, TimedOut)
+	}
+	// Reclaim the consumed prefix once it dominates the slice.
+	if m.graceHd > 64 && m.graceHd*2 > len(m.graceQ) {
+		n := copy(m.graceQ, m.graceQ[m.graceHd:])
+		clear(m.graceQ[n:])
+		m.graceQ, m.graceHd = m.graceQ[:n], 0
+	}
+}
