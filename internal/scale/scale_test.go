@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/go-keepalive/keepalive"
+	"github.com/go-keepalive/keepalive/heartbeat"
 	"github.com/go-keepalive/keepalive/internal/blackhole"
 )
 
@@ -51,6 +52,7 @@ func TestScale(t *testing.T) {
 	raiseNoFile(t, population+1000)
 
 	t.Run("keepalive", testKeepalive)
+	t.Run("heartbeat", testHeartbeat)
 }
 
 // raiseNoFile makes room for both ends of every connection in this process.
@@ -308,6 +310,119 @@ func testKeepalive(t *testing.T) {
 	writeRatios(t, ratios)
 	assert.Equal(t, vanishing, detected, "dead connections detected within bound + 1s")
 	assert.Zero(t, dropped, "healthy connections dropped")
+
+	for _, c := range f.servers {
+		c.Close()
+	}
+	readers.Wait()
+}
+
+// testHeartbeat runs the same population with kernel keepalive off and a
+// heartbeat.Monitor instead: healthy clients send a byte every 500ms, and
+// the vanishing ones stop and black-hole their sockets.
+func testHeartbeat(t *testing.T) {
+	const (
+		timeout = 2 * time.Second
+		tick    = 250 * time.Millisecond
+		beat    = 500 * time.Millisecond
+	)
+	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(context.Background(), "tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	f := startFleet(t, ln, population)
+
+	var (
+		lastRead  = make([]atomic.Int64, population) // UnixNano of the last byte read
+		evictedAt = make([]atomic.Int64, population)
+		reasons   = make([]atomic.Int32, population)
+		evictions atomic.Int64
+	)
+	mon, err := heartbeat.NewMonitor(heartbeat.MonitorConfig[int]{
+		Timeout: timeout,
+		Tick:    tick,
+		OnEvict: func(i int, _ io.Closer, r heartbeat.Reason) {
+			if r == heartbeat.Removed {
+				return
+			}
+			evictedAt[i].Store(time.Now().UnixNano())
+			reasons[i].Store(int32(r))
+			evictions.Add(1)
+		},
+	})
+	require.NoError(t, err)
+	defer mon.Close()
+
+	var readers sync.WaitGroup
+	for i, s := range f.servers {
+		tracked, err := mon.Conn(i, s)
+		require.NoError(t, err)
+		lastRead[i].Store(time.Now().UnixNano())
+		readers.Go(func() {
+			buf := make([]byte, 64)
+			for {
+				n, err := tracked.Read(buf)
+				if n > 0 {
+					lastRead[i].Store(time.Now().UnixNano())
+				}
+				if err != nil {
+					return
+				}
+			}
+		})
+	}
+	f.send(t, "heartbeat %v", beat)
+	f.expect(t, "beating")
+	time.Sleep(2 * beat)
+
+	dead := pickDead(t)
+	for _, i := range dead {
+		f.vanish(t, i)
+	}
+	for range dead {
+		require.True(t, f.out.Scan(), "client fleet exited")
+	}
+	deadline := time.Now().Add(timeout + tick + 3*time.Second)
+	for evictions.Load() < vanishing && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	// A further timeout for healthy ones to be wrongly evicted.
+	time.Sleep(timeout)
+
+	isDead := make([]bool, population)
+	var ratios []float64
+	evicted := 0
+	for _, i := range dead {
+		isDead[i] = true
+		at := evictedAt[i].Load()
+		if at == 0 {
+			t.Errorf("connection %d: not evicted", i)
+			continue
+		}
+		took := time.Duration(at - lastRead[i].Load())
+		ratios = append(ratios, float64(took)/float64(timeout))
+		// The Monitor evicts within (timeout, timeout+tick]; the 50ms
+		// allow for its goroutine's wake-up on a loaded 2-core machine.
+		if heartbeat.Reason(reasons[i].Load()) == heartbeat.TimedOut && took <= timeout+tick+50*time.Millisecond {
+			evicted++
+		} else {
+			t.Errorf("connection %d: %v after %v of silence (timeout %v, tick %v)", i, heartbeat.Reason(reasons[i].Load()), took, timeout, tick)
+		}
+	}
+	wrong := 0
+	for i := range population {
+		if !isDead[i] && evictedAt[i].Load() != 0 {
+			wrong++
+			if wrong <= 5 {
+				t.Errorf("healthy connection %d evicted: %v", i, heartbeat.Reason(reasons[i].Load()))
+			}
+		}
+	}
+	summary := fmt.Sprintf("scale: heartbeat %d/%d dead evicted, %d/%d healthy evicted, eviction/timeout %s",
+		evicted, vanishing, wrong, population-vanishing, distribution(ratios))
+	fmt.Println(summary)
+	t.Log(summary)
+	assert.Equal(t, vanishing, evicted, "dead connections evicted within timeout + one tick")
+	assert.Zero(t, wrong, "healthy connections evicted")
 
 	for _, c := range f.servers {
 		c.Close()
