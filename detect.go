@@ -12,7 +12,9 @@ import (
 // reports true.
 //
 // It returns 0 when Idle, Interval or Count is zero, since the socket's own
-// value then counts: use [Get] to learn it, and State.DetectionBound.
+// value then counts: use [Get] to learn it, and State.DetectionBound. Where
+// the OS probes a fixed number of times (Windows without TCP_KEEPCNT: 10),
+// that number counts instead of Count.
 //
 // The bound covers an idle connection. While sent data is unacknowledged
 // the kernel sends no keepalive probes; UserTimeout bounds that case. On
@@ -25,6 +27,10 @@ func (c Config) DetectionBound() time.Duration {
 }
 
 func (c Config) detectionBound(p *platform) time.Duration {
+	if p.knobs[count].name == "" && p.fixedCount > 0 {
+		// The OS probes a fixed number of times, whatever Count says.
+		c.Count = p.fixedCount
+	}
 	if c.Idle <= 0 || c.Interval <= 0 || c.Count <= 0 {
 		return 0
 	}
@@ -67,24 +73,37 @@ const probesWithin = 3
 // kills connections that would have survived it. Error if d is too short
 // for this OS (2 s on Linux) or too long for its limits.
 func Within(d time.Duration) (Config, error) {
-	unit := max(native.knobs[idle].unit, native.knobs[interval].unit)
-	if unit <= 0 {
-		return Config{}, fmt.Errorf("%w: %s cannot set keepalive timings per socket", ErrUnsupported, native.goos)
+	return within(d, native)
+}
+
+func within(d time.Duration, p *platform) (Config, error) {
+	unit := max(p.knobs[idle].unit, p.knobs[interval].unit)
+	if p.knobs[idle].name == "" || p.knobs[interval].name == "" || unit <= 0 {
+		return Config{}, fmt.Errorf("%w: %s cannot set keepalive timings per socket", ErrUnsupported, p.goos)
 	}
 	n := int64(d / unit) // whole units available
-	if n < 2 {
-		return Config{}, &RangeError{Field: "Within", Option: native.knobs[idle].name, OS: native.goos,
-			Value: int64(d), Min: int64(2 * unit), Max: int64(time.Duration(1<<63 - 1))}
+	// Where the OS fixes the probe count, the timings must fit it.
+	count, fixed := min(int64(probesWithin), n-1), p.knobs[count].name == "" && p.fixedCount > 0
+	if fixed {
+		count = int64(p.fixedCount)
 	}
-	count := min(int64(probesWithin), n-1)
+	if n < 1+count || count < 1 {
+		return Config{}, &RangeError{Field: "Within", Option: p.knobs[idle].name, OS: p.goos,
+			Value: int64(d), Min: int64(time.Duration(1+max(count, 1)) * unit), Max: int64(time.Duration(1<<63 - 1))}
+	}
 	interval := max(1, n/2/count)
 	cfg := Config{
-		Idle:        time.Duration(n-interval*count) * unit,
-		Interval:    time.Duration(interval) * unit,
-		Count:       int(count),
-		UserTimeout: time.Duration(n) * unit,
+		Idle:     time.Duration(n-interval*count) * unit,
+		Interval: time.Duration(interval) * unit,
+		Count:    int(count),
 	}
-	if err := cfg.Validate(); err != nil {
+	if fixed {
+		cfg.Count = 0
+	}
+	if p.knobs[userTimeout].name != "" {
+		cfg.UserTimeout = time.Duration(n) * unit
+	}
+	if _, err := cfg.values(p); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil

@@ -45,6 +45,9 @@ type platform struct {
 	// decides when unanswered keepalive probes drop a connection (Linux's
 	// tcp_keepalive_timer).
 	userTimeoutEndsProbes bool
+	// fixedCount is the probe count of an OS that cannot set it per
+	// socket (Windows' SIO_KEEPALIVE_VALS: 10), 0 where unknown.
+	fixedCount int
 }
 
 // values is a validated Config in the OS's units, ready for setsockopt.

@@ -69,6 +69,8 @@ func (s winsockSupport) platform() platform {
 	}
 	if s.keepCnt {
 		p.knobs[count] = sockopt{name: "TCP_KEEPCNT", level: ipprotoTCP, opt: winTCPKeepCnt, min: 1, max: 255}
+	} else {
+		p.fixedCount = winDefaultCount
 	}
 	switch {
 	case s.maxRTMS:
