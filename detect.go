@@ -5,9 +5,11 @@ import (
 	"time"
 )
 
-// DetectionBound returns how long a connection with c applied takes, at
-// most, to notice that its idle peer vanished: Idle + Interval*Count, each
-// rounded up to the OS's unit as Apply rounds it. The kernel then drops the
+// DetectionBound returns how long a connection with c applied takes to
+// notice that its idle peer vanished: Idle + Interval*Count, each rounded up
+// to the OS's unit as Apply rounds it. It is the kernel's schedule: the
+// measured detection lands just after it (1.01 to 1.03 times it on Linux),
+// by timer slack and the wake-up of the blocked Read. The kernel then drops the
 // connection and a blocked Read fails with an error for which [IsDeadPeer]
 // reports true.
 //
@@ -33,6 +35,9 @@ func (c Config) detectionBound(p *platform) time.Duration {
 	}
 	if c.Idle <= 0 || c.Interval <= 0 || c.Count <= 0 {
 		return 0
+	}
+	if _, err := c.values(p); err != nil {
+		return 0 // out of range: no bound, and no overflow below
 	}
 	round := func(d time.Duration, k knob) time.Duration {
 		u := p.knobs[k].unit
@@ -77,31 +82,41 @@ func Within(d time.Duration) (Config, error) {
 }
 
 func within(d time.Duration, p *platform) (Config, error) {
-	unit := max(p.knobs[idle].unit, p.knobs[interval].unit)
-	if p.knobs[idle].name == "" || p.knobs[interval].name == "" || unit <= 0 {
+	ik, vk := &p.knobs[idle], &p.knobs[interval]
+	unit := max(ik.unit, vk.unit)
+	if ik.name == "" || vk.name == "" || unit <= 0 {
 		return Config{}, fmt.Errorf("%w: %s cannot set keepalive timings per socket", ErrUnsupported, p.goos)
 	}
-	n := int64(d / unit) // whole units available
-	// Where the OS fixes the probe count, the timings must fit it.
-	count, fixed := min(int64(probesWithin), n-1), p.knobs[count].name == "" && p.fixedCount > 0
+	// Everything below counts whole units; the knobs' limits too.
+	inUnits := func(o *sockopt, n int) int64 { return roundUp(int64(n)*int64(o.unit), unit) }
+	idleMin, idleMax := inUnits(ik, ik.min), int64(ik.max)*int64(ik.unit)/int64(unit)
+	ivlMin, ivlMax := inUnits(vk, vk.min), int64(vk.max)*int64(vk.unit)/int64(unit)
+	n := int64(d / unit)
+
+	// Up to three probes, as many as fit; where the OS fixes the count,
+	// the timings must fit that.
+	count, fixed := min(int64(probesWithin), (n-idleMin)/ivlMin), p.knobs[count].name == "" && p.fixedCount > 0
 	if fixed {
 		count = int64(p.fixedCount)
 	}
-	if n < 1+count || count < 1 {
-		return Config{}, &RangeError{Field: "Within", Option: p.knobs[idle].name, OS: p.goos,
-			Value: int64(d), Min: int64(time.Duration(1+max(count, 1)) * unit), Max: int64(time.Duration(1<<63 - 1))}
+	if count < 1 || n < idleMin+count*ivlMin {
+		least := time.Duration(idleMin+max(count, 1)*ivlMin) * unit
+		return Config{}, fmt.Errorf("%w: keepalive: cannot detect a dead peer within %v on %s: it takes at least %v", ErrOutOfRange, d, p.goos, least)
 	}
-	interval := max(1, n/2/count)
+	// Half the time idle, half probing, within the OS's limits; an OS
+	// that cannot idle that long gets a shorter, still valid, bound.
+	ivl := min(max(n/2/count, ivlMin), ivlMax, (n-idleMin)/count)
+	idleN := min(n-ivl*count, idleMax)
 	cfg := Config{
-		Idle:     time.Duration(n-interval*count) * unit,
-		Interval: time.Duration(interval) * unit,
+		Idle:     time.Duration(idleN) * unit,
+		Interval: time.Duration(ivl) * unit,
 		Count:    int(count),
 	}
 	if fixed {
 		cfg.Count = 0
 	}
 	if p.knobs[userTimeout].name != "" {
-		cfg.UserTimeout = time.Duration(n) * unit
+		cfg.UserTimeout = time.Duration(idleN+ivl*count) * unit
 	}
 	if _, err := cfg.values(p); err != nil {
 		return Config{}, err

@@ -51,10 +51,51 @@ func TestWithin(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Config{Idle: time.Second, Interval: time.Second, Count: 2, UserTimeout: 3 * time.Second}, cfg)
 
-	for _, d := range []time.Duration{-time.Second, 0, 1999 * time.Millisecond, 100 * 24 * time.Hour} {
+	for _, d := range []time.Duration{-time.Second, 0, 1999 * time.Millisecond} {
 		_, err := within(d, &linux)
 		assert.ErrorIs(t, err, ErrOutOfRange, d)
+		assert.ErrorContains(t, err, "cannot detect a dead peer within "+d.String()+" on linux: it takes at least 2s")
 	}
+}
+
+// Within stays inside every OS's limits, using as much of d as they allow.
+func TestWithinPerOS(t *testing.T) {
+	for _, p := range []*platform{&linux, &darwin, &freebsd, &netbsd, &illumos, &solaris, &aix} {
+		for _, d := range []time.Duration{2 * time.Second, 3 * time.Second, 30 * time.Second, 59 * time.Second, 10 * time.Minute, 19 * time.Hour, 100 * 24 * time.Hour} {
+			cfg, err := within(d, p)
+			if err != nil {
+				assert.ErrorIs(t, err, ErrOutOfRange, "%s %v", p.goos, d)
+				continue
+			}
+			_, err = cfg.values(p)
+			require.NoError(t, err, "%s within(%v) = %+v", p.goos, d, cfg)
+			b := cfg.detectionBound(p)
+			assert.LessOrEqual(t, b, d, "%s within(%v) = %+v", p.goos, d, cfg)
+			assert.Positive(t, b)
+		}
+	}
+	// Solaris probes at least 10s apart and idles at least 10s.
+	_, err := within(19*time.Second, &solaris)
+	assert.ErrorContains(t, err, "it takes at least 20s")
+	for _, d := range []time.Duration{30 * time.Second, 59 * time.Second} {
+		cfg, err := within(d, &solaris)
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, cfg.Interval, 10*time.Second)
+		assert.GreaterOrEqual(t, cfg.Idle, 10*time.Second)
+	}
+	// illumos caps the interval at 60s; Linux the idle time at 32767s.
+	cfg, err := within(10*time.Minute, &illumos)
+	require.NoError(t, err)
+	assert.Equal(t, time.Minute, cfg.Interval)
+	cfg, err = within(19*time.Hour, &linux)
+	require.NoError(t, err)
+	assert.Equal(t, 32767*time.Second, cfg.Idle)
+	assert.Equal(t, cfg.detectionBound(&linux), cfg.UserTimeout)
+}
+
+func TestDetectionBoundOfInvalidConfig(t *testing.T) {
+	assert.Zero(t, Config{Idle: time.Hour, Interval: 1 << 61, Count: 5}.detectionBound(&linux))
+	assert.Zero(t, Config{Idle: time.Second, Interval: time.Second, Count: 1000}.detectionBound(&linux))
 }
 
 // Where the OS fixes the probe count (Windows without TCP_KEEPCNT, as under

@@ -2,6 +2,7 @@ package keepalive
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"syscall"
@@ -58,7 +59,8 @@ func (c Config) ListenConfig(base *net.ListenConfig) *net.ListenConfig {
 // returns a listener whose accepted connections all hold c. It configures
 // the listening socket once and, per accepted connection, sets only what
 // the OS does not copy from the listener: on Linux nothing, so accepting
-// costs no system call at all. base may be nil.
+// costs no system call at all; elsewhere those knobs and SO_KEEPALIVE. base
+// may be nil.
 func (c Config) Listen(ctx context.Context, base *net.ListenConfig, network, address string) (net.Listener, error) {
 	v, err := c.values(native)
 	if err != nil {
@@ -96,15 +98,19 @@ func (c Config) Listen(ctx context.Context, base *net.ListenConfig, network, add
 	if perConn == (values{}) {
 		return l, nil
 	}
-	return &listener{Listener: l, v: perConn, onlyKnobs: true}, nil
+	return &listener{Listener: l, v: perConn}, nil
 }
 
 // Listener wraps l so that every connection it accepts gets c applied. Use it
 // for a listener made elsewhere; for a new one, [Config.Listen] is cheaper.
 //
-// A connection that cannot be configured is closed, and Accept returns an
-// error that reports itself as temporary, so that servers such as net/http
-// log it and go on accepting.
+// A zero field of c leaves what the accepted socket holds, which for a
+// listener from net.Listen is Go's default (15s, 15s, 9 probes), not the
+// OS's. A connection that cannot be configured is closed, and Accept returns
+// an error that reports itself as temporary, so that servers such as
+// net/http log it and go on accepting; one that merely lacks an option (an
+// MPTCP connection has no TCP_USER_TIMEOUT) is returned with the rest set,
+// and Get on it says what it lacks.
 func (c Config) Listener(l net.Listener) net.Listener {
 	v, err := c.values(native)
 	return &listener{Listener: l, v: v, err: err}
@@ -115,9 +121,6 @@ type listener struct {
 	net.Listener
 	v   values
 	err error // from validation: every Accept fails with it
-	// onlyKnobs: the listening socket already holds the configuration and
-	// keepalive is on; set just the knobs in v.
-	onlyKnobs bool
 }
 
 func (l *listener) Accept() (net.Conn, error) {
@@ -128,7 +131,7 @@ func (l *listener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := l.configure(conn); err != nil {
+	if err := l.configure(conn); err != nil && !errors.Is(err, ErrUnsupported) {
 		conn.Close()
 		return nil, &acceptError{err}
 	}
@@ -149,13 +152,7 @@ func (l *listener) configure(conn net.Conn) error {
 		return err
 	}
 	var opErr error
-	err = rc.Control(func(fd uintptr) {
-		if l.onlyKnobs {
-			opErr = setKnobs(fd, &l.v)
-		} else {
-			opErr = setAll(fd, &l.v)
-		}
-	})
+	err = rc.Control(func(fd uintptr) { opErr = setAll(fd, &l.v) })
 	if err != nil {
 		return err
 	}

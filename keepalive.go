@@ -246,6 +246,9 @@ func Get(conn net.Conn) (State, error) {
 
 // getRaw is Get for a socket not yet known to be TCP.
 func getRaw(rc syscall.RawConn) (State, error) {
+	if rc == nil {
+		return State{}, fmt.Errorf("%w: nil syscall.RawConn", ErrNotTCP)
+	}
 	var s State
 	var opErr error
 	err := rc.Control(func(fd uintptr) {
@@ -292,6 +295,9 @@ func Disable(conn net.Conn) error {
 // applyRaw sets v on rc's socket, first checking that the socket is TCP when
 // check is set (when nothing else has said so).
 func applyRaw(rc syscall.RawConn, v values, check bool) error {
+	if rc == nil {
+		return fmt.Errorf("%w: nil syscall.RawConn", ErrNotTCP)
+	}
 	var opErr error
 	err := rc.Control(func(fd uintptr) {
 		if check {
@@ -323,7 +329,11 @@ func rawConnOf(conn net.Conn) (syscall.RawConn, error) {
 		case interface{ NetConn() net.Conn }:
 			conn = c.NetConn()
 		case syscall.Conn:
-			return c.SyscallConn()
+			rc, err := c.SyscallConn()
+			if err == nil && rc == nil {
+				err = fmt.Errorf("%w: %T has no socket", ErrNotTCP, conn)
+			}
+			return rc, err
 		default:
 			return nil, fmt.Errorf("%w: %T has no socket", ErrNotTCP, conn)
 		}

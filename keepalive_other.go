@@ -17,11 +17,10 @@ func unsupportedOS() error {
 	return fmt.Errorf("%w: keepalive on %s", ErrUnsupported, runtime.GOOS)
 }
 
-func checkTCP(uintptr) error          { return unsupportedOS() }
-func setAll(uintptr, *values) error   { return unsupportedOS() }
-func setKnobs(uintptr, *values) error { return unsupportedOS() }
-func setEnabled(uintptr, bool) error  { return unsupportedOS() }
-func getAll(uintptr, *State) error    { return unsupportedOS() }
+func checkTCP(uintptr) error         { return unsupportedOS() }
+func setAll(uintptr, *values) error  { return unsupportedOS() }
+func setEnabled(uintptr, bool) error { return unsupportedOS() }
+func getAll(uintptr, *State) error   { return unsupportedOS() }
 
 func optionMissing(err error) bool { return errors.Is(err, errors.ErrUnsupported) }
 

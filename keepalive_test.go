@@ -548,3 +548,78 @@ func TestZeroAllocations(t *testing.T) {
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = Get(c) }), "Get")
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = Disable(c) }), "Disable")
 }
+
+// mptcpPair returns both ends of a real Multipath TCP connection, or skips
+// if this kernel has none.
+func mptcpPair(t *testing.T) (client, server *net.TCPConn) {
+	lc := net.ListenConfig{KeepAlive: -1}
+	lc.SetMultipathTCP(true)
+	ln, err := lc.Listen(context.Background(), "tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	d := &net.Dialer{KeepAlive: -1}
+	d.SetMultipathTCP(true)
+	client, server = dialAccept(t, ln, d)
+	if ok, err := client.MultipathTCP(); err != nil || !ok {
+		t.Skipf("no Multipath TCP on this kernel (%v)", err)
+	}
+	return client, server
+}
+
+// A real MPTCP connection has no TCP_USER_TIMEOUT: Apply sets the rest,
+// switches keepalive on and names what it could not set.
+func TestApplyOnMPTCP(t *testing.T) {
+	client, server := mptcpPair(t)
+	cfg := Config{Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 3, UserTimeout: 11 * time.Second}
+	err := cfg.Apply(client)
+	require.ErrorIs(t, err, ErrUnsupported)
+	assert.ErrorContains(t, err, "keepalive: set TCP_USER_TIMEOUT=11000")
+	s, err := Get(client)
+	require.ErrorIs(t, err, ErrUnsupported)
+	assert.Equal(t, State{Enabled: true, Config: Config{Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 3}}, s)
+
+	require.NoError(t, Config{Idle: 5 * time.Second}.Apply(server), "nothing it lacks was asked for")
+}
+
+// A listener wrapper hands on an MPTCP connection that lacks an option
+// instead of dropping the client.
+func TestListenerOnMPTCP(t *testing.T) {
+	mptcpPair(t) // skips without MPTCP
+	cfg := Config{Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 3, UserTimeout: 11 * time.Second}
+	lc := net.ListenConfig{}
+	lc.SetMultipathTCP(true)
+	plain, err := lc.Listen(context.Background(), "tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	ln := cfg.Listener(plain)
+	defer ln.Close()
+	d := &net.Dialer{}
+	d.SetMultipathTCP(true)
+	_, s := dialAccept(t, ln, d)
+	got, err := Get(s)
+	require.ErrorIs(t, err, ErrUnsupported)
+	assert.Equal(t, State{Enabled: true, Config: Config{Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 3}}, got)
+}
+
+// nilSocket is a syscall.Conn with no socket behind it.
+type nilSocket struct{ net.Conn }
+
+func (nilSocket) SyscallConn() (syscall.RawConn, error) { return nil, nil }
+
+func TestNoSocketNeverPanics(t *testing.T) {
+	c, _ := pair(t)
+	conn := nilSocket{c}
+	assert.ErrorIs(t, Config{}.Apply(conn), ErrNotTCP)
+	_, err := Get(conn)
+	assert.ErrorIs(t, err, ErrNotTCP)
+	assert.ErrorIs(t, Disable(conn), ErrNotTCP)
+	assert.ErrorIs(t, Config{}.Control("tcp", "", nil), ErrNotTCP)
+	assert.ErrorIs(t, Config{}.ApplyRawConn(nil), ErrNotTCP)
+}
+
+// A router's ICMP unreachable turns the kernel's ETIMEDOUT into
+// EHOSTUNREACH or ENETUNREACH: still a dead peer.
+func TestIsDeadPeerUnreachable(t *testing.T) {
+	assert.True(t, IsDeadPeer(&net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.EHOSTUNREACH)}))
+	assert.True(t, IsDeadPeer(syscall.ENETUNREACH))
+	assert.False(t, IsDeadPeer(syscall.ECONNREFUSED))
+}

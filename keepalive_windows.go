@@ -121,13 +121,6 @@ func setAll(fd uintptr, v *values) error {
 	return v.unsupported(native)
 }
 
-// setKnobs sets every knob of v on the socket. Through the ioctl, that
-// turns keepalive on too.
-func setKnobs(fd uintptr, v *values) error {
-	_, err := setKnobsOn(windows.Handle(fd), v)
-	return err
-}
-
 // setKnobsOn sets every knob of v and reports whether that turned keepalive
 // on, as SIO_KEEPALIVE_VALS does. The ioctl takes Idle and Interval
 // together: one that v leaves zero is sent as the system default, since the
@@ -217,5 +210,6 @@ func optionMissing(err error) bool {
 // the peer stopped answering: WSAETIMEDOUT, which is not syscall.ETIMEDOUT
 // on Windows (that one is matched too, for errors made up by Go code).
 func isTimedOut(err error) bool {
-	return errors.Is(err, windows.WSAETIMEDOUT) || errors.Is(err, syscall.ETIMEDOUT)
+	return errors.Is(err, windows.WSAETIMEDOUT) || errors.Is(err, syscall.ETIMEDOUT) ||
+		errors.Is(err, windows.WSAEHOSTUNREACH) || errors.Is(err, windows.WSAENETUNREACH)
 }

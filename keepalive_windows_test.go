@@ -383,8 +383,15 @@ func TestWindowsZeroAllocations(t *testing.T) {
 func TestWindowsLivePeerSurvives(t *testing.T) {
 	t.Parallel()
 	c, _ := winPair(t)
-	require.NoError(t, Config{Idle: time.Second, Interval: time.Second}.Apply(c))
-	require.NoError(t, c.SetReadDeadline(time.Now().Add(4*time.Second)))
+	cfg := Config{Idle: time.Second, Interval: time.Second}
+	require.NoError(t, cfg.Apply(c))
+	// Wait past the bound (with the fixed count where there is one), so a
+	// probe that went unanswered would have killed the connection.
+	bound := cfg.DetectionBound()
+	if bound == 0 {
+		bound = cfg.Idle + cfg.Interval*10
+	}
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(bound+time.Second)))
 	_, err := c.Read(make([]byte, 1))
 	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
 	assert.False(t, IsDeadPeer(err))
@@ -406,9 +413,11 @@ func TestWindowsDeadPeer(t *testing.T) {
 	bound := cfg.DetectionBound()
 	err = cfg.Apply(c)
 	if !support.keepCnt {
-		// The system's count applies: 10 on Windows; under Wine the
-		// host's tcp_keepalive_probes, 9 by default.
+		// The system's count applies: 10 on Windows, which
+		// DetectionBound counts; under Wine the host's
+		// tcp_keepalive_probes, 9 by default.
 		require.ErrorIs(t, err, ErrUnsupported)
+		assert.Equal(t, cfg.Idle+cfg.Interval*10, bound)
 		def, _ := SystemDefaults()
 		bound = cfg.Idle + cfg.Interval*time.Duration(def.Count)
 	} else {

@@ -10,9 +10,10 @@ import (
 
 // setInt and getInt call setsockopt and getsockopt directly, without the
 // scheduler hand-off (entersyscall/exitsyscall) that a blocking system call
-// needs. Socket options of a TCP socket never block: the kernel holds the
-// socket lock for a moment and returns, just like getsockname, which Go's
-// own syscall package calls this way. This is what makes Apply cheaper
+// needs. Socket options of a TCP socket do not wait for the network: the
+// kernel takes the socket lock, which its holders keep for microseconds,
+// and returns, just like getsockname, which Go's own syscall package calls
+// this way. This is what makes Apply cheaper
 // than four separate calls of Go's SetKeepAliveConfig.
 //
 // 386 and s390x are left out: their kernels before 4.3 reach these calls

@@ -11,29 +11,31 @@ import (
 )
 
 // setAll sets every knob of v on the socket, then turns keepalive on: a
-// value the OS refuses half-way leaves keepalive as it was.
+// value the OS refuses half-way leaves keepalive as it was. An option this
+// particular socket lacks (TCP_USER_TIMEOUT on an MPTCP connection) is
+// skipped instead, and named in the error, which matches ErrUnsupported.
 func setAll(fd uintptr, v *values) error {
-	if err := setKnobs(fd, v); err != nil {
-		return err
-	}
-	if err := setEnabled(fd, true); err != nil {
-		return err
-	}
-	return v.unsupported(native)
-}
-
-// setKnobs sets every knob of v on the socket.
-func setKnobs(fd uintptr, v *values) error {
+	var lacking []error
 	for k := range numKnobs {
 		if !v.set[k] {
 			continue
 		}
 		o := &native.knobs[k]
 		if err := setInt(fd, o.level, o.opt, v.v[k]); err != nil {
-			return &OptionError{Op: "set", Option: o.name, Value: v.v[k], Err: err}
+			e := &OptionError{Op: "set", Option: o.name, Value: v.v[k], Err: err}
+			if !e.Is(ErrUnsupported) {
+				return e
+			}
+			lacking = append(lacking, e)
 		}
 	}
-	return nil
+	if err := setEnabled(fd, true); err != nil {
+		return err
+	}
+	if lacking == nil {
+		return v.unsupported(native)
+	}
+	return errors.Join(append(lacking, v.unsupported(native))...)
 }
 
 // setEnabled switches SO_KEEPALIVE.
@@ -85,7 +87,13 @@ func optionMissing(err error) bool {
 
 // isTimedOut reports the error of a connection the kernel dropped because
 // the peer stopped answering.
-func isTimedOut(err error) bool { return errors.Is(err, unix.ETIMEDOUT) }
+//
+// EHOSTUNREACH and ENETUNREACH count too: when a router answered the
+// retransmissions with ICMP unreachable, the kernel reports that error
+// instead of ETIMEDOUT as it gives up.
+func isTimedOut(err error) bool {
+	return errors.Is(err, unix.ETIMEDOUT) || errors.Is(err, unix.EHOSTUNREACH) || errors.Is(err, unix.ENETUNREACH)
+}
 
 // checkStream tells a TCP socket from any other where the OS cannot name a
 // socket's protocol: a stream socket of the Internet families is TCP.
