@@ -400,9 +400,10 @@ func testHeartbeat(t *testing.T) {
 		}
 		took := time.Duration(at - lastRead[i].Load())
 		ratios = append(ratios, float64(took)/float64(timeout))
-		// The Monitor evicts within (timeout, timeout+tick]; the 50ms
-		// allow for its goroutine's wake-up on a loaded 2-core machine.
-		if heartbeat.Reason(reasons[i].Load()) == heartbeat.TimedOut && took <= timeout+tick+50*time.Millisecond {
+		// The Monitor evicts within (timeout, timeout+tick]; the 100ms
+		// allow for its goroutine's wake-up and for closing a thousand
+		// connections in one batch on a loaded 2-core machine.
+		if heartbeat.Reason(reasons[i].Load()) == heartbeat.TimedOut && took <= timeout+tick+100*time.Millisecond {
 			evicted++
 		} else {
 			t.Errorf("connection %d: %v after %v of silence (timeout %v, tick %v)", i, heartbeat.Reason(reasons[i].Load()), took, timeout, tick)
