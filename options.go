@@ -48,6 +48,12 @@ type platform struct {
 	// fixedCount is the probe count of an OS that cannot set it per
 	// socket (Windows' SIO_KEEPALIVE_VALS: 10), 0 where unknown.
 	fixedCount int
+	// intervalTimesCount: Interval and Count cannot be set separately, only
+	// how long unanswered probing may last, Interval×Count, through the
+	// option, unit and limits of knobs[interval] (Solaris before 11.4:
+	// TCP_KEEPALIVE_ABORT_THRESHOLD); knobs[count] is empty. values then
+	// takes Interval and Count together or not at all (probeTime).
+	intervalTimesCount bool
 }
 
 // values is a validated Config in the OS's units, ready for setsockopt.
@@ -72,6 +78,9 @@ func (c Config) values(p *platform) (values, error) {
 		if x < 0 {
 			return values{}, &RangeError{Field: fieldNames[k], Option: o.name, OS: p.goos, Value: x}
 		}
+		if p.intervalTimesCount && (knob(k) == interval || knob(k) == count) {
+			continue // below, together
+		}
 		if o.name == "" {
 			v.missing[k] = true
 			continue
@@ -85,6 +94,11 @@ func (c Config) values(p *platform) (values, error) {
 		}
 		v.v[k] = int(n)
 		v.set[k] = true
+	}
+	if p.intervalTimesCount {
+		if err := c.probeTime(p, &v); err != nil {
+			return values{}, err
+		}
 	}
 	return v, nil
 }

@@ -163,9 +163,8 @@ var illumos = platform{
 
 // Solaris 11.4 added TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT, in
 // seconds and probes, under other numbers than illumos. Earlier releases
-// have only TCP_KEEPALIVE_THRESHOLD and TCP_KEEPALIVE_ABORT_THRESHOLD,
-// which this package does not use in their place: there the kernel's
-// refusal of the three is reported. Idle and
+// have only TCP_KEEPALIVE_THRESHOLD and TCP_KEEPALIVE_ABORT_THRESHOLD:
+// they get the solarisLegacy table instead (solaris_legacy.go). Idle and
 // interval are at least 10 seconds, as Go's own tests of Solaris note; the
 // other limits follow illumos, with which Solaris shares
 // TCP_ABORT_THRESHOLD. Inheritance by accepted sockets is not documented,

@@ -50,6 +50,10 @@ func setEnabled(fd uintptr, on bool) error {
 	return nil
 }
 
+// errProductUnreadable is what Get says where Interval and Count are set
+// as one product (Solaris before 11.4).
+var errProductUnreadable = fmt.Errorf("%w: Interval and Count cannot be read back (the kernel holds only their product, TCP_KEEPALIVE_ABORT_THRESHOLD)", ErrUnsupported)
+
 // getAll reads SO_KEEPALIVE and every knob this OS has into s. A knob this
 // socket cannot report (TCP_USER_TIMEOUT on an MPTCP socket) is left zero and
 // named in the error, which then matches ErrUnsupported; the rest is read.
@@ -63,6 +67,11 @@ func getAll(fd uintptr, s *State) error {
 	for k := range numKnobs {
 		o := &native.knobs[k]
 		if o.name == "" {
+			continue
+		}
+		if native.intervalTimesCount && (k == interval || k == count) {
+			// One option holds their product: neither can be read.
+			unreadable = errors.Join(unreadable, errProductUnreadable)
 			continue
 		}
 		n, err := getInt(fd, o.level, o.opt)
