@@ -88,11 +88,16 @@ func TestSolarisLegacyRange(t *testing.T) {
 		{Config{Idle: 9999 * time.Millisecond}, "keepalive: Idle=9.999s out of range for TCP_KEEPALIVE_THRESHOLD on solaris (10s..240h0m0s)"},
 		{Config{Idle: 240*time.Hour + time.Nanosecond}, "keepalive: Idle=240h0m0.000000001s out of range for TCP_KEEPALIVE_THRESHOLD on solaris (10s..240h0m0s)"},
 		{Config{Interval: time.Hour, Count: 600}, "keepalive: Interval=1h0m0s out of range for TCP_KEEPALIVE_ABORT_THRESHOLD on solaris (1ms..59m39.139s)"},
-		{Config{Interval: time.Millisecond, Count: math.MaxInt32 + 1}, "keepalive: Count=2147483648 out of range for TCP_KEEPALIVE_ABORT_THRESHOLD on solaris (1..2147483647)"},
 		{Config{Interval: time.Duration(math.MaxInt64), Count: 1}, "keepalive: Interval=2562047h47m16.854775807s out of range for TCP_KEEPALIVE_ABORT_THRESHOLD on solaris (1ms..596h31m23.647s)"},
 		{Config{Interval: -time.Second, Count: 3}, "keepalive: Interval=-1s is negative"},
 		{Config{Interval: time.Second, Count: -3}, "keepalive: Count=-3 is negative"},
 		{Config{UserTimeout: time.Duration(math.MaxInt32+1) * time.Millisecond}, "keepalive: UserTimeout=596h31m23.648s out of range for TCP_ABORT_THRESHOLD on solaris (1ms..596h31m23.647s)"},
+	}
+	if big := int64(math.MaxInt32) + 1; int64(int(big)) == big { // 64-bit int
+		cases = append(cases, struct {
+			cfg  Config
+			text string
+		}{Config{Interval: time.Millisecond, Count: int(big)}, "keepalive: Count=2147483648 out of range for TCP_KEEPALIVE_ABORT_THRESHOLD on solaris (1..2147483647)"})
 	}
 	for _, tc := range cases {
 		_, err := tc.cfg.values(&solarisLegacy)
