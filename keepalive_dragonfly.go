@@ -6,13 +6,13 @@ var native = &dragonfly
 
 var nativeDefaults = &dragonflyDefaults
 
-// The dragonfly table must hold the kernel's numbers: each line fails to
+// The dragonfly table (FreeBSD's) must hold the kernel's numbers: each line fails to
 // compile if one differs from golang.org/x/sys.
 var (
 	_ = [1]struct{}{}[ipprotoTCP-unix.IPPROTO_TCP]
-	_ = [1]struct{}{}[dragonflyTCPKeepIdle-unix.TCP_KEEPIDLE]
-	_ = [1]struct{}{}[dragonflyTCPKeepIntvl-unix.TCP_KEEPINTVL]
-	_ = [1]struct{}{}[dragonflyTCPKeepCnt-unix.TCP_KEEPCNT]
+	_ = [1]struct{}{}[freebsdTCPKeepIdle-unix.TCP_KEEPIDLE]
+	_ = [1]struct{}{}[freebsdTCPKeepIntvl-unix.TCP_KEEPINTVL]
+	_ = [1]struct{}{}[freebsdTCPKeepCnt-unix.TCP_KEEPCNT]
 )
 
 // checkTCP tells a TCP socket from any other. DragonFly has no SO_PROTOCOL,

@@ -83,24 +83,14 @@ var freebsd = platform{
 	},
 }
 
-// DragonFly: the FreeBSD option numbers; seconds since DragonFly 5.8
-// (milliseconds before), converted to ticks as an int, hence the same limit
-// as FreeBSD. The accepted socket inherits all three (tcp(4)). No user
-// timeout.
-const (
-	dragonflyTCPKeepIdle  = 0x100
-	dragonflyTCPKeepIntvl = 0x200
-	dragonflyTCPKeepCnt   = 0x400
-)
-
-var dragonfly = platform{
-	goos: "dragonfly",
-	knobs: [numKnobs]sockopt{
-		idle:     {name: "TCP_KEEPIDLE", level: ipprotoTCP, opt: dragonflyTCPKeepIdle, unit: time.Second, min: 1, max: bsdMaxSeconds, inherited: true},
-		interval: {name: "TCP_KEEPINTVL", level: ipprotoTCP, opt: dragonflyTCPKeepIntvl, unit: time.Second, min: 1, max: bsdMaxSeconds, inherited: true},
-		count:    {name: "TCP_KEEPCNT", level: ipprotoTCP, opt: dragonflyTCPKeepCnt, min: 1, max: math.MaxInt32, inherited: true},
-	},
-}
+// DragonFly: FreeBSD's options, numbers and limits; seconds since
+// DragonFly 5.8 (milliseconds before), converted to ticks as an int. The
+// accepted socket inherits all three (tcp(4)). No user timeout.
+var dragonfly = func() platform {
+	p := freebsd
+	p.goos = "dragonfly"
+	return p
+}()
 
 // NetBSD: TCP_KEEPIDLE and TCP_KEEPINTVL take the kernel's slow-timeout
 // ticks (PR_SLOWHZ is 2, so half seconds), stored as they are and armed as
@@ -215,7 +205,7 @@ var aix = platform{
 var (
 	darwinDefaults    = sysctlSpec{idle: "net.inet.tcp.keepidle", interval: "net.inet.tcp.keepintvl", count: "net.inet.tcp.keepcnt", unit: time.Millisecond}
 	freebsdDefaults   = sysctlSpec{idle: "net.inet.tcp.keepidle", interval: "net.inet.tcp.keepintvl", count: "net.inet.tcp.keepcnt", unit: time.Millisecond}
-	dragonflyDefaults = sysctlSpec{idle: "net.inet.tcp.keepidle", interval: "net.inet.tcp.keepintvl", count: "net.inet.tcp.keepcnt", unit: time.Millisecond}
+	dragonflyDefaults = freebsdDefaults
 	netbsdDefaults    = sysctlSpec{idle: "net.inet.tcp.keepidle", interval: "net.inet.tcp.keepintvl", count: "net.inet.tcp.keepcnt", unit: netbsdSlowTick, slowhz: "net.inet.tcp.slowhz"}
 	openbsdDefaults   = sysctlSpec{idle: "net.inet.tcp.keepidle", interval: "net.inet.tcp.keepintvl", fixedCount: 8, unit: time.Second, slowhz: "net.inet.tcp.slowhz"}
 )
