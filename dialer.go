@@ -131,32 +131,11 @@ func (l *listener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := l.configure(conn); err != nil && !errors.Is(err, ErrUnsupported) {
+	if err := applyValues(conn, &l.v); err != nil && !errors.Is(err, ErrUnsupported) {
 		conn.Close()
 		return nil, &acceptError{err}
 	}
 	return conn, nil
-}
-
-func (l *listener) configure(conn net.Conn) error {
-	tc, ok := conn.(*net.TCPConn)
-	if !ok {
-		rc, err := rawConnOf(conn)
-		if err != nil {
-			return err
-		}
-		return applyRaw(rc, l.v, true)
-	}
-	rc, err := tc.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var opErr error
-	err = rc.Control(func(fd uintptr) { opErr = setAll(fd, &l.v) })
-	if err != nil {
-		return err
-	}
-	return opErr
 }
 
 // Unwrap returns the wrapped listener.

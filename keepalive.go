@@ -160,15 +160,20 @@ func (c Config) Apply(conn net.Conn) error {
 	if err != nil {
 		return err
 	}
-	// The common case is spelled out so that the compiler sees the concrete
-	// RawConn and the closure stays on the stack: no allocation.
+	return applyValues(conn, &v)
+}
+
+// applyValues is Apply for a Config already validated and converted. The
+// common case is spelled out so that the compiler sees the concrete RawConn
+// and the closure stays on the stack: no allocation.
+func applyValues(conn net.Conn, v *values) error {
 	if tc, ok := conn.(*net.TCPConn); ok && tc != nil {
 		rc, err := tc.SyscallConn()
 		if err != nil {
 			return err
 		}
 		var opErr error
-		if err := rc.Control(func(fd uintptr) { opErr = setAll(fd, &v) }); err != nil {
+		if err := rc.Control(func(fd uintptr) { opErr = setAll(fd, v) }); err != nil {
 			return err
 		}
 		return opErr
@@ -177,7 +182,7 @@ func (c Config) Apply(conn net.Conn) error {
 	if err != nil {
 		return err
 	}
-	return applyRaw(rc, v, true)
+	return applyRaw(rc, *v, true)
 }
 
 // ApplyRawConn is Apply for a raw connection, such as one from
