@@ -59,12 +59,8 @@ func readFails(t *testing.T, conn net.Conn, start time.Time, limit time.Duration
 // retransmissions.
 func tcpInfo(t *testing.T, conn *net.TCPConn) *unix.TCPInfo {
 	t.Helper()
-	rc, err := conn.SyscallConn()
+	info, err := blackhole.TCPInfo(conn)
 	require.NoError(t, err)
-	var info *unix.TCPInfo
-	var ierr error
-	require.NoError(t, rc.Control(func(fd uintptr) { info, ierr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO) }))
-	require.NoError(t, ierr)
 	return info
 }
 

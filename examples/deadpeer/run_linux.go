@@ -73,7 +73,7 @@ Run it as root, or let an ordinary user create user namespaces
 	for {
 		select {
 		case <-tick.C:
-			info, err := tcpInfo(client.(*net.TCPConn))
+			info, err := blackhole.TCPInfo(client.(*net.TCPConn))
 			if err != nil {
 				return fail(err)
 			}
@@ -95,21 +95,6 @@ Run it as root, or let an ordinary user create user namespaces
 			return 1
 		}
 	}
-}
-
-func tcpInfo(c *net.TCPConn) (*unix.TCPInfo, error) {
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return nil, err
-	}
-	var info *unix.TCPInfo
-	var infoErr error
-	if err := rc.Control(func(fd uintptr) {
-		info, infoErr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
-	}); err != nil {
-		return nil, err
-	}
-	return info, infoErr
 }
 
 func stateName(s uint8) string {

@@ -432,3 +432,21 @@ func (w *childOutput) contains(s string) bool {
 	defer w.mu.Unlock()
 	return bytes.Contains(w.all.Bytes(), []byte(s))
 }
+
+// TCPInfo reads the kernel's view of c (TCP_INFO): its state, unanswered
+// keepalive probes, retransmissions, unacknowledged segments. Tests and the
+// demo watch a vanished peer being detected through it.
+func TCPInfo(c *net.TCPConn) (*unix.TCPInfo, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var info *unix.TCPInfo
+	var infoErr error
+	if err := rc.Control(func(fd uintptr) {
+		info, infoErr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+	}); err != nil {
+		return nil, err
+	}
+	return info, infoErr
+}

@@ -42,22 +42,6 @@ func setKeepalive(t *testing.T, c *net.TCPConn, idle, intvl, cnt int) {
 	require.NoError(t, setErr)
 }
 
-// tcpInfo reads the kernel's TCP_INFO for c.
-func tcpInfo(c *net.TCPConn) (*unix.TCPInfo, error) {
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return nil, err
-	}
-	var info *unix.TCPInfo
-	var infoErr error
-	if err := rc.Control(func(fd uintptr) {
-		info, infoErr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
-	}); err != nil {
-		return nil, err
-	}
-	return info, infoErr
-}
-
 func TestDropSilencesPeerUntilRestore(t *testing.T) {
 	t.Parallel()
 	if RunIsolated(t) {
@@ -78,7 +62,7 @@ func TestDropSilencesPeerUntilRestore(t *testing.T) {
 
 	// ...and the server never acknowledged it: the client is still
 	// retransmitting into the void.
-	info, err := tcpInfo(client)
+	info, err := TCPInfo(client)
 	require.NoError(t, err)
 	t.Logf("client after 1s dropped: unacked=%d retransmits=%d total_retrans=%d rto=%v",
 		info.Unacked, info.Retransmits, info.Total_retrans, time.Duration(info.Rto)*time.Microsecond)
@@ -96,7 +80,7 @@ func TestDropSilencesPeerUntilRestore(t *testing.T) {
 	t.Logf("byte delivered %v after Restore", time.Since(restored).Round(time.Millisecond))
 
 	assert.Eventually(t, func() bool {
-		info, err := tcpInfo(client)
+		info, err := TCPInfo(client)
 		return err == nil && info.Unacked == 0
 	}, 2*time.Second, 10*time.Millisecond, "the client's data must end up acknowledged")
 }
@@ -125,7 +109,7 @@ func TestDropIsDetectedByKeepalive(t *testing.T) {
 		assert.Less(t, elapsed, 4*time.Second)
 
 		// The server never learned: the client's RST was dropped too.
-		info, err := tcpInfo(server)
+		info, err := TCPInfo(server)
 		require.NoError(t, err)
 		assert.EqualValues(t, tcpEstablished, info.State, "the dropped server must still think it is connected")
 	})
@@ -140,7 +124,7 @@ func TestDropIsDetectedByKeepalive(t *testing.T) {
 		require.NoError(t, client.SetReadDeadline(time.Now().Add(4*time.Second)))
 		_, err := client.Read(make([]byte, 1))
 		require.ErrorIs(t, err, os.ErrDeadlineExceeded)
-		info, err := tcpInfo(client)
+		info, err := TCPInfo(client)
 		require.NoError(t, err)
 		assert.EqualValues(t, tcpEstablished, info.State)
 		assert.Zero(t, info.Probes, "every probe must have been answered")
