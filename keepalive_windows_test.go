@@ -26,28 +26,6 @@ import (
 // internal/cmd/blackholed helper, run by .ci/windows-tests.sh.
 const blackholeAddrEnv = "KEEPALIVE_BLACKHOLE_ADDR"
 
-// winPair returns both ends of a fresh loopback TCP connection on which Go
-// has set no keepalive of its own.
-func winPair(t *testing.T) (client, server *net.TCPConn) {
-	t.Helper()
-	lc := net.ListenConfig{KeepAlive: -1}
-	ln, err := lc.Listen(context.Background(), "tcp4", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	d := net.Dialer{KeepAlive: -1}
-	c, err := d.Dial("tcp4", ln.Addr().String())
-	require.NoError(t, err)
-	s := <-accepted
-	require.NotNil(t, s, "accept failed")
-	t.Cleanup(func() { c.Close(); s.Close() })
-	return c.(*net.TCPConn), s.(*net.TCPConn)
-}
-
 // underWine reports whether the test runs under Wine, whose ntdll exports
 // wine_get_version.
 func underWine() bool {
@@ -128,7 +106,7 @@ func TestWindowsSupport(t *testing.T) {
 }
 
 func TestWindowsApplyGetDisable(t *testing.T) {
-	c, _ := winPair(t)
+	c, _ := pair(t)
 	fresh, err := Get(c)
 	assert.False(t, fresh.Enabled)
 	if support.ioctl() {
@@ -173,7 +151,7 @@ func TestWindowsApplyGetDisable(t *testing.T) {
 // Without TCP_KEEPCNT nothing sets the probe count: Apply sets the rest and
 // says so, never silently.
 func TestWindowsCountNeverSilent(t *testing.T) {
-	c, _ := winPair(t)
+	c, _ := pair(t)
 	cfg := Config{Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 4}
 	err := cfg.Apply(c)
 	if support.keepCnt {
@@ -209,7 +187,7 @@ func TestWindowsZeroFieldFilledFromDefaults(t *testing.T) {
 	}
 	def, err := SystemDefaults()
 	require.NoError(t, err)
-	c, _ := winPair(t)
+	c, _ := pair(t)
 	require.NoError(t, Config{Interval: 3 * time.Second}.Apply(c))
 	if _, _, readable := hostTimer(t, c); !readable {
 		t.Skip("what the ioctl set can be read only under Wine, from the host")
@@ -237,7 +215,7 @@ func TestWindowsInvalidConfigChangesNothing(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.text, func(t *testing.T) {
-			c, _ := winPair(t)
+			c, _ := pair(t)
 			require.NoError(t, Disable(c))
 			err := tc.cfg.Apply(c)
 			require.ErrorIs(t, err, ErrOutOfRange)
@@ -288,7 +266,7 @@ func TestWindowsNotTCP(t *testing.T) {
 	assert.ErrorIs(t, cfg.Control("udp", "", rawSocket(h)), ErrNotTCP)
 
 	// A TCP socket behind the same wrapper, or behind *tls.Conn, is fine.
-	c, _ := winPair(t)
+	c, _ := pair(t)
 	rc, err := c.SyscallConn()
 	require.NoError(t, err)
 	require.NoError(t, cfg.Apply(sockConn{rc: rc}))
@@ -371,7 +349,7 @@ func TestWindowsDialerAndListen(t *testing.T) {
 }
 
 func TestWindowsZeroAllocations(t *testing.T) {
-	c, _ := winPair(t)
+	c, _ := pair(t)
 	cfg := Config{Idle: 5 * time.Second, Interval: 2 * time.Second}
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = cfg.Apply(c) }), "Apply")
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = Get(c) }), "Get")
@@ -382,7 +360,7 @@ func TestWindowsZeroAllocations(t *testing.T) {
 // which a dead one is detected.
 func TestWindowsLivePeerSurvives(t *testing.T) {
 	t.Parallel()
-	c, _ := winPair(t)
+	c, _ := pair(t)
 	cfg := Config{Idle: time.Second, Interval: time.Second}
 	require.NoError(t, cfg.Apply(c))
 	// Wait past the bound (with the fixed count where there is one), so a
