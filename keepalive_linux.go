@@ -1,10 +1,6 @@
 package keepalive
 
-import (
-	"fmt"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 var native = &linux
 
@@ -21,12 +17,5 @@ var (
 // checkTCP tells a TCP socket from any other: SO_PROTOCOL is IPPROTO_TCP, or
 // IPPROTO_MPTCP for Multipath TCP, which takes the same options.
 func checkTCP(fd uintptr) error {
-	proto, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PROTOCOL)
-	if err != nil {
-		return &OptionError{Op: "get", Option: "SO_PROTOCOL", Err: err}
-	}
-	if proto != unix.IPPROTO_TCP && proto != unix.IPPROTO_MPTCP {
-		return fmt.Errorf("%w: socket protocol %d", ErrNotTCP, proto)
-	}
-	return nil
+	return checkProtocol(fd, unix.SO_PROTOCOL, unix.IPPROTO_TCP, unix.IPPROTO_MPTCP)
 }

@@ -104,6 +104,21 @@ func isTimedOut(err error) bool {
 	return errors.Is(err, unix.ETIMEDOUT) || errors.Is(err, unix.EHOSTUNREACH) || errors.Is(err, unix.ENETUNREACH)
 }
 
+// checkProtocol tells a TCP socket from any other where the OS names a
+// socket's protocol (SO_PROTOCOL): it must be one of protos.
+func checkProtocol(fd uintptr, soProtocol int, protos ...int) error {
+	proto, err := getInt(fd, unix.SOL_SOCKET, soProtocol)
+	if err != nil {
+		return &OptionError{Op: "get", Option: "SO_PROTOCOL", Err: err}
+	}
+	for _, p := range protos {
+		if proto == p {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: socket protocol %d", ErrNotTCP, proto)
+}
+
 // checkStream tells a TCP socket from any other where the OS cannot name a
 // socket's protocol: a stream socket of the Internet families is TCP.
 func checkStream(fd uintptr) error {
