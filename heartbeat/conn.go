@@ -33,6 +33,7 @@ type monitoredConn[K comparable] struct {
 	m  *Monitor[K]
 	sh *shard[K]
 	e  *entry[K]
+	mt *meta // e's
 	i  int32
 }
 
@@ -41,7 +42,7 @@ func (c *monitoredConn[K]) Read(b []byte) (int, error) {
 	// Racing with the owner of the entry is fine: a stamp equal to the
 	// clock means either that c is fresh or that the entry is no longer
 	// c's, and then there is nothing to do either way.
-	if n > 0 && c.e.stamp.Load() != c.m.now.Load() {
+	if n > 0 && c.mt.stamp.Load() != c.m.now.Load() {
 		c.touch()
 	}
 	return n, err
@@ -63,7 +64,7 @@ func (c *monitoredConn[K]) Close() error {
 	var key K
 	if removed {
 		key = e.key
-		sh.remove(sh.slotOf(c.i, e), c.i, e)
+		sh.remove(sh.slotOf(c.i), c.i, e)
 	}
 	sh.mu.Unlock()
 	err := c.Conn.Close()

@@ -106,7 +106,7 @@ type MonitorConfig[K comparable] struct {
 // Keys are spread over shards by hash/maphash with a per-Monitor seed.
 // Each shard keeps its connections in a list ordered by last activity,
 // linked by index through a slab of entries and indexed by a compact
-// open-addressing table (about 50 bytes per connection in all, for
+// open-addressing table (about 60 bytes per connection in all, for
 // 8-byte keys). The Monitor's single goroutine inspects only the head of
 // each list, every Tick/2.
 //
@@ -300,7 +300,7 @@ func (m *Monitor[K]) track(key K, c io.Closer, w *monitoredConn[K]) error {
 	if i == nilIdx {
 		i, e, err := sh.insert(key, h, c, now)
 		if err == nil && w != nil {
-			w.sh, w.i, w.e = sh, i, e
+			w.sh, w.i, w.e, w.mt = sh, i, e, sh.meta(i)
 		}
 		sh.mu.Unlock()
 		return err
@@ -309,7 +309,7 @@ func (m *Monitor[K]) track(key K, c io.Closer, w *monitoredConn[K]) error {
 	old := victim[K]{e.key, e.conn}
 	sh.refresh(i, e, now)
 	if w != nil {
-		w.sh, w.i, w.e = sh, i, e
+		w.sh, w.i, w.e, w.mt = sh, i, e, sh.meta(i)
 	}
 	if same(old.c, c) {
 		sh.mu.Unlock()
@@ -334,11 +334,23 @@ func same(a, b io.Closer) (eq bool) {
 }
 
 // Touch records activity on key and reports whether key is tracked. It
-// does not allocate, and costs one hash, one lock and one table lookup;
-// the list is reordered at most once per clock epoch per key.
+// does not allocate. The first Touch of a key in a clock epoch takes its
+// shard's lock and moves the key to the tail of the shard's list; later
+// ones in the same epoch only check, without locking or writing, that it
+// is already there, so busy connections refreshed from many goroutines
+// do not contend.
+//
+// That lock-free check identifies the key by its 64-bit hash (seeded
+// per Monitor), not by ==. Touch of an untracked key therefore reports
+// true, doing nothing, if a tracked key in the same epoch has the same
+// hash, which for any two distinct keys happens with probability
+// about 2^-64.
 func (m *Monitor[K]) Touch(key K) bool {
 	h := maphash.Comparable(m.seed, key)
 	sh := m.shardOf(h)
+	if sh.fresh(h, m.now.Load()) {
+		return true
+	}
 	sh.mu.Lock()
 	_, i := sh.find(key, h)
 	if i != nilIdx {
@@ -426,7 +438,7 @@ func (m *Monitor[K]) drain(sh *shard[K]) {
 			i := sh.head
 			e := sh.at(i)
 			vs = append(vs, victim[K]{e.key, e.conn})
-			sh.remove(sh.slotOf(i, e), i, e)
+			sh.remove(sh.slotOf(i), i, e)
 		}
 		sh.mu.Unlock()
 		for _, v := range vs {
@@ -487,12 +499,12 @@ func (m *Monitor[K]) expire(sh *shard[K], cutoff uint32) {
 		sh.mu.Lock()
 		for len(vs) < batch && sh.head != nilIdx {
 			i := sh.head
-			e := sh.at(i)
-			if int32(cutoff-e.stamp.Load()) < 0 {
+			if int32(cutoff-sh.meta(i).stamp.Load()) < 0 {
 				break
 			}
+			e := sh.at(i)
 			vs = append(vs, victim[K]{e.key, e.conn})
-			sh.remove(sh.slotOf(i, e), i, e)
+			sh.remove(sh.slotOf(i), i, e)
 		}
 		sh.mu.Unlock()
 		for _, v := range vs {

@@ -6,8 +6,12 @@ import (
 	"sync/atomic"
 )
 
-// A shard owns a fraction of the tracked keys. All fields except the
-// entries' stamps are guarded by mu.
+// A shard owns a fraction of the tracked keys. Everything in it is
+// guarded by mu, except that Touch's fast path (fresh) reads the slot
+// table, the chunk directory and the entries' hash and stamp without the
+// lock; those are therefore only written atomically, and a grown table or
+// directory is published as a new slice rather than modified in place
+// where a reader could see it.
 //
 // Entries live in a slab of fixed-size chunks so that an *entry stays
 // valid for the shard's lifetime (wrapped conns keep one). Active entries
@@ -18,26 +22,57 @@ import (
 // of the key's hash above them, so a probe rarely touches a
 // non-matching entry.
 type shard[K comparable] struct {
+	// What fresh reads without the lock.
+	view atomic.Pointer[view[K]]
+	// Keep view off the cache line that locking and refreshing write to,
+	// so that lock-free readers on other cores do not lose it each time.
+	_ [64 - 8]byte
+
 	mu     sync.Mutex
-	slots  []uint32
-	chunks []*[chunkSize]entry[K]
-	used   int32 // entries ever handed out (high-water mark)
-	free   int32 // head of the free list, or nilIdx
-	head   int32 // least recently active entry, or nilIdx
-	tail   int32 // most recently active entry, or nilIdx
-	n      int32 // active entries
+	slots  []atomic.Uint32 // as published in view
+	chunks []*chunk[K]     // as published in view
+	used   int32           // entries ever handed out (high-water mark)
+	free   int32           // head of the free list, or nilIdx
+	head   int32           // least recently active entry, or nilIdx
+	tail   int32           // most recently active entry, or nilIdx
+	n      int32           // active entries
 	_      [64]byte
 }
 
-// The fields a lookup reads (key, stamp) come first so that they rarely
-// straddle two cache lines.
+// A view publishes a shard's slot table and chunk directory to fresh. It
+// is replaced whenever either is, never modified.
+type view[K comparable] struct {
+	slots  []atomic.Uint32
+	chunks []*chunk[K]
+}
+
+func (sh *shard[K]) publish() {
+	sh.view.Store(&view[K]{sh.slots, sh.chunks})
+}
+
+// A chunk holds chunkSize entries. What fresh reads of an entry, its
+// meta, is kept apart in a dense array, so that a lookup pulls 16 bytes
+// per entry into the cache rather than a whole entry.
+type chunk[K comparable] struct {
+	meta    [chunkSize]meta
+	entries [chunkSize]entry[K]
+}
+
 type entry[K comparable] struct {
-	key   K
-	stamp atomic.Uint32 // clock epoch of the last activity; written under mu
-	hash  uint32        // low 32 bits of the key's hash
-	conn  io.Closer     // nil while the entry is free
-	prev  int32
-	next  int32
+	key  K
+	conn io.Closer // nil while the entry is free
+	prev int32
+	next int32
+}
+
+// A meta's hash is the key's full hash while its entry is active and 0
+// while it is free (a key whose hash is 0 is just one more collision, of
+// the kind fresh already tolerates); its stamp only grows while the
+// entry stays active. fresh relies on both, and on insert storing the
+// stamp before the hash.
+type meta struct {
+	hash  atomic.Uint64
+	stamp atomic.Uint32 // clock epoch of the last activity
 }
 
 const (
@@ -57,10 +92,58 @@ func (sh *shard[K]) init() {
 }
 
 func (sh *shard[K]) at(i int32) *entry[K] {
-	return &sh.chunks[i>>chunkBits][i&chunkMask]
+	return &sh.chunks[i>>chunkBits].entries[i&chunkMask]
+}
+
+func (sh *shard[K]) meta(i int32) *meta {
+	return &sh.chunks[i>>chunkBits].meta[i&chunkMask]
 }
 
 func slotTag(h uint64) uint32 { return uint32(uint8(h>>32)) << idxBits }
+
+func home(h uint64, mask int) int { return int(uint32(h)) & mask }
+
+// fresh reports, without the lock, whether the key with hash h is
+// tracked and already stamped with epoch now, so that a Touch has
+// nothing to do. A false result decides nothing: writers may be moving
+// the key's slot, so the caller must take the locked path.
+//
+// Keys are matched by their 64-bit hash alone, since reading a key
+// while a writer may change it would be a data race. When fresh returns
+// true, some entry of the shard was active with hash h and stamped with
+// now (or later) at the time it read the hash: the stamp, read before the
+// hash, only grows while an entry stays active, and an entry activated
+// in between was stamped no earlier than now.
+func (sh *shard[K]) fresh(h uint64, now uint32) bool {
+	v := sh.view.Load()
+	if v == nil {
+		return false
+	}
+	slots, dir := v.slots, v.chunks
+	mask := len(slots) - 1
+	tag := slotTag(h)
+	p := home(h, mask)
+	// The bound only guarantees an end while writers change the table.
+	for range len(slots) {
+		s := slots[p].Load()
+		if s == 0 {
+			return false
+		}
+		if s&^idxMask == tag {
+			i := int(s&idxMask) - 1
+			if i>>chunkBits >= len(dir) {
+				return false
+			}
+			mt := &dir[i>>chunkBits].meta[i&chunkMask]
+			stamp := mt.stamp.Load()
+			if mt.hash.Load() == h {
+				return stamp == now
+			}
+		}
+		p = (p + 1) & mask
+	}
+	return false
+}
 
 // find returns the slot position and entry index of key, or -1, nilIdx.
 func (sh *shard[K]) find(key K, h uint64) (int, int32) {
@@ -69,8 +152,8 @@ func (sh *shard[K]) find(key K, h uint64) (int, int32) {
 	}
 	mask := len(sh.slots) - 1
 	tag := slotTag(h)
-	for p := int(uint32(h)) & mask; ; p = (p + 1) & mask {
-		s := sh.slots[p]
+	for p := home(h, mask); ; p = (p + 1) & mask {
+		s := sh.slots[p].Load()
 		if s == 0 {
 			return -1, nilIdx
 		}
@@ -93,16 +176,17 @@ func (sh *shard[K]) insert(key K, h uint64, c io.Closer, stamp uint32) (int32, *
 	if err != nil {
 		return nilIdx, nil, err
 	}
-	e := sh.at(i)
-	e.conn, e.key, e.hash = c, key, uint32(h)
-	e.stamp.Store(stamp)
+	e, mt := sh.at(i), sh.meta(i)
+	e.conn, e.key = c, key
+	mt.stamp.Store(stamp)
+	mt.hash.Store(h)
 	sh.pushBack(i, e)
 	mask := len(sh.slots) - 1
-	p := int(uint32(h)) & mask
-	for sh.slots[p] != 0 {
+	p := home(h, mask)
+	for sh.slots[p].Load() != 0 {
 		p = (p + 1) & mask
 	}
-	sh.slots[p] = slotTag(h) | uint32(i+1)
+	sh.slots[p].Store(slotTag(h) | uint32(i+1))
 	sh.n++
 	return i, e, nil
 }
@@ -112,6 +196,7 @@ func (sh *shard[K]) remove(p int, i int32, e *entry[K]) {
 	sh.deleteSlot(p)
 	sh.unlink(i, e)
 	var zero K
+	sh.meta(i).hash.Store(0)
 	e.conn, e.key = nil, zero
 	e.prev, e.next = nilIdx, sh.free
 	sh.free = i
@@ -119,10 +204,10 @@ func (sh *shard[K]) remove(p int, i int32, e *entry[K]) {
 }
 
 // slotOf returns the slot position of the active entry i.
-func (sh *shard[K]) slotOf(i int32, e *entry[K]) int {
+func (sh *shard[K]) slotOf(i int32) int {
 	mask := len(sh.slots) - 1
-	for p := int(e.hash) & mask; ; p = (p + 1) & mask {
-		if sh.slots[p]&idxMask == uint32(i+1) {
+	for p := home(sh.meta(i).hash.Load(), mask); ; p = (p + 1) & mask {
+		if sh.slots[p].Load()&idxMask == uint32(i+1) {
 			return p
 		}
 	}
@@ -137,51 +222,58 @@ func (sh *shard[K]) alloc() (int32, error) {
 		return nilIdx, errShardFull
 	}
 	if int(sh.used) == len(sh.chunks)*chunkSize {
-		sh.chunks = append(sh.chunks, new([chunkSize]entry[K]))
+		// Readers of the published directory never index past its
+		// length, so append may fill in the shared array's spare room.
+		sh.chunks = append(sh.chunks, new(chunk[K]))
+		sh.publish()
 	}
 	i := sh.used
 	sh.used++
 	return i, nil
 }
 
+// grow moves the index into a table twice the size and publishes it.
 func (sh *shard[K]) grow() {
-	old := sh.slots
-	sh.slots = make([]uint32, max(16, 2*len(old)))
-	mask := len(sh.slots) - 1
-	for _, s := range old {
+	slots := make([]atomic.Uint32, max(16, 2*len(sh.slots)))
+	mask := len(slots) - 1
+	for k := range sh.slots {
+		s := sh.slots[k].Load()
 		if s == 0 {
 			continue
 		}
-		p := int(sh.at(int32(s&idxMask)-1).hash) & mask
-		for sh.slots[p] != 0 {
+		p := home(sh.meta(int32(s&idxMask)-1).hash.Load(), mask)
+		for slots[p].Load() != 0 {
 			p = (p + 1) & mask
 		}
-		sh.slots[p] = s
+		slots[p].Store(s)
 	}
+	sh.slots = slots
+	sh.publish()
 }
 
 // deleteSlot empties slot p and shifts later members of its probe run
-// back so that lookups never stop early.
+// back so that lookups under the lock never stop early. (fresh may miss
+// an entry while it moves, and then falls back to the lock.)
 func (sh *shard[K]) deleteSlot(p int) {
 	mask := len(sh.slots) - 1
-	sh.slots[p] = 0
+	sh.slots[p].Store(0)
 	for j := (p + 1) & mask; ; j = (j + 1) & mask {
-		s := sh.slots[j]
+		s := sh.slots[j].Load()
 		if s == 0 {
 			return
 		}
-		home := int(sh.at(int32(s&idxMask)-1).hash) & mask
-		// The entry at j may move to p unless its home lies cyclically
-		// in (p, j].
+		h := home(sh.meta(int32(s&idxMask)-1).hash.Load(), mask)
+		// The entry at j may move to p unless its home h lies
+		// cyclically in (p, j].
 		var stay bool
 		if p <= j {
-			stay = p < home && home <= j
+			stay = p < h && h <= j
 		} else {
-			stay = p < home || home <= j
+			stay = p < h || h <= j
 		}
 		if !stay {
-			sh.slots[p] = s
-			sh.slots[j] = 0
+			sh.slots[p].Store(s)
+			sh.slots[j].Store(0)
 			p = j
 		}
 	}
@@ -215,10 +307,11 @@ func (sh *shard[K]) unlink(i int32, e *entry[K]) {
 // now-stamped entries, so an entry touched again within the same epoch
 // needs no move.
 func (sh *shard[K]) refresh(i int32, e *entry[K], now uint32) {
-	if e.stamp.Load() == now {
+	mt := sh.meta(i)
+	if mt.stamp.Load() == now {
 		return
 	}
-	e.stamp.Store(now)
+	mt.stamp.Store(now)
 	if sh.tail != i {
 		sh.unlink(i, e)
 		sh.pushBack(i, e)
