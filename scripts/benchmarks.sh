@@ -32,6 +32,15 @@ sed -E 's/^Benchmark(Monitor|Timer|SeedQueue)(Refresh|RefreshParallel|Memory)(-[
 	"$out/heartbeat.txt" >"$out/heartbeat-by-impl.txt"
 $BENCHSTAT -col /impl -filter '/impl:(Monitor OR Timer OR SeedQueue)' "$out/heartbeat-by-impl.txt" | tee "$out/heartbeat-benchstat.txt"
 
+step "heartbeat: two-core parallel refresh, Monitor and Timer in the same process, 6 rounds"
+go test -c -o "$out/heartbeat.test" ./heartbeat/
+for round in 1 2 3 4 5 6; do
+	"$out/heartbeat.test" -test.run '^$' -test.bench '^Benchmark(Monitor|Timer)RefreshParallel$' -test.cpu 2 -test.count 1
+done >"$out/heartbeat-parallel2.txt"
+awk '/^BenchmarkMonitorRefreshParallel-2/ { m = $3 }
+	/^BenchmarkTimerRefreshParallel-2/ { n++; printf "round %d: Monitor %s ns/op, Timer %s ns/op, ratio %.1fx\n", n, m, $3, $3 / m }' \
+	"$out/heartbeat-parallel2.txt" | tee "$out/heartbeat-parallel2-ratios.txt"
+
 step "dead-peer detection time / bound"
 go test -count=1 -run 'DeadPeer|DeadClient' -v . >"$out/deadpeer.txt" 2>&1
 sed -n '/^dead-peer detection times, measured:/,$p' "$out/deadpeer.txt" | grep -v '^ok' | tee "$out/deadpeer-report.txt"
