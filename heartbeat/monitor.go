@@ -295,6 +295,8 @@ func (m *Monitor[K]) track(key K, c io.Closer, w *monitoredConn[K]) error {
 		sh.mu.Unlock()
 		return ErrClosed
 	}
+	// Read the clock under the lock: shard.fresh relies on an entry
+	// activated after it read the clock being stamped no earlier.
 	now := m.now.Load()
 	_, i := sh.find(key, h)
 	if i == nilIdx {
@@ -334,17 +336,18 @@ func same(a, b io.Closer) (eq bool) {
 }
 
 // Touch records activity on key and reports whether key is tracked. It
-// does not allocate. The first Touch of a key in a clock epoch takes its
-// shard's lock and moves the key to the tail of the shard's list; later
-// ones in the same epoch only check, without locking or writing, that it
-// is already there, so busy connections refreshed from many goroutines
-// do not contend.
+// does not allocate. If the key's activity is already recorded in the
+// current clock epoch (by Track, Touch or a read through the Conn
+// wrapper), Touch only checks that, without locking or writing anything,
+// so busy connections refreshed from many goroutines do not contend.
+// Otherwise it takes the key's shard lock and moves the key to the tail
+// of the shard's list.
 //
 // That lock-free check identifies the key by its 64-bit hash (seeded
-// per Monitor), not by ==. Touch of an untracked key therefore reports
-// true, doing nothing, if a tracked key in the same epoch has the same
-// hash, which for any two distinct keys happens with probability
-// about 2^-64.
+// per Monitor), not by ==. If two distinct keys had the same hash, which
+// happens with probability about 2^-64 per pair, Touch of one while the
+// other is fresh would do nothing and report true: an untracked key
+// would look tracked, and a tracked one would not be refreshed.
 func (m *Monitor[K]) Touch(key K) bool {
 	h := maphash.Comparable(m.seed, key)
 	sh := m.shardOf(h)

@@ -113,7 +113,8 @@ func home(h uint64, mask int) int { return int(uint32(h)) & mask }
 // true, some entry of the shard was active with hash h and stamped with
 // now (or later) at the time it read the hash: the stamp, read before the
 // hash, only grows while an entry stays active, and an entry activated
-// in between was stamped no earlier than now.
+// in between was stamped no earlier than now (writers read the clock
+// under the lock, after fresh's caller did).
 func (sh *shard[K]) fresh(h uint64, now uint32) bool {
 	v := sh.view.Load()
 	if v == nil {
