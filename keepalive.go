@@ -139,6 +139,18 @@ func (e *OptionError) Is(target error) bool {
 	return target == ErrUnsupported && optionMissing(e.Err)
 }
 
+// getFailed decides what Get makes of a failed read of option name: an
+// option this socket lacks joins *unreadable, so that the other knobs are
+// still reported, and any other error ends Get.
+func getFailed(name string, err error, unreadable *error) error {
+	e := &OptionError{Op: "get", Option: name, Err: err}
+	if !e.Is(ErrUnsupported) {
+		return e
+	}
+	*unreadable = errors.Join(*unreadable, e)
+	return nil
+}
+
 // Validate reports whether c is acceptable to this OS, without a system
 // call. Apply, ApplyRawConn and Control validate first too, so an invalid
 // Config never changes a socket.

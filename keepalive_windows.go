@@ -183,11 +183,9 @@ func getAll(fd uintptr, s *State) error {
 		}
 		n, err := windows.GetsockoptInt(h, o.level, o.opt)
 		if err != nil {
-			e := &OptionError{Op: "get", Option: o.name, Err: err}
-			if !e.Is(ErrUnsupported) {
-				return e
+			if err := getFailed(o.name, err, &unreadable); err != nil {
+				return err
 			}
-			unreadable = errors.Join(unreadable, e)
 			continue
 		}
 		// TCP_MAXRT reads -1 for "never give up": no user timeout.

@@ -76,11 +76,9 @@ func getAll(fd uintptr, s *State) error {
 		}
 		n, err := getInt(fd, o.level, o.opt)
 		if err != nil {
-			e := &OptionError{Op: "get", Option: o.name, Err: err}
-			if !e.Is(ErrUnsupported) {
-				return e
+			if err := getFailed(o.name, err, &unreadable); err != nil {
+				return err
 			}
-			unreadable = errors.Join(unreadable, e)
 			continue
 		}
 		s.setField(k, fromUnit(n, o.unit))
