@@ -17,12 +17,17 @@ import (
 // already active in the current clock epoch, and a lock otherwise;
 // it never allocates. Reads on a connection that is no longer tracked
 // (timed out, replaced or removed) do not touch its key.
+//
+// If key is already tracked with a wrapper of the same c (compared with
+// ==), Conn refreshes it and returns that wrapper: wrapping c again is
+// not a replacement and closes nothing. Errors are those of Track.
 func (m *Monitor[K]) Conn(key K, c net.Conn) (net.Conn, error) {
-	if c == nil {
-		return nil, errNilConn
+	if isNil(c) {
+		return nil, ErrNilConn
 	}
 	w := &monitoredConn[K]{Conn: c, m: m}
-	if err := m.track(key, w, w); err != nil {
+	w, err := m.track(key, w, w)
+	if err != nil {
 		return nil, err
 	}
 	return w, nil

@@ -18,12 +18,38 @@ var ErrClosed = errors.New("heartbeat: monitor closed")
 // when it gives up on the peer.
 var ErrPeerDead = errors.New("heartbeat: peer dead")
 
+// ErrNilConn is returned by Monitor.Track and Monitor.Conn for a nil
+// connection, including an interface holding a nil pointer (such as a
+// nil *net.TCPConn).
+var ErrNilConn = errors.New("heartbeat: nil connection")
+
+// ErrRunning is returned by Pinger.Run when another Run of the same
+// Pinger has not returned yet.
+var ErrRunning = errors.New("heartbeat: Pinger.Run already running")
+
 var (
-	errNilConn    = errors.New("heartbeat: nil connection")
 	errShardFull  = errors.New("heartbeat: monitor shard full")
-	errRunning    = errors.New("heartbeat: Pinger.Run already running")
 	errNoCloseWrt = fmt.Errorf("heartbeat: CloseWrite: %w", errors.ErrUnsupported)
 )
+
+// PanicError is a panic that a Monitor recovered from a connection's
+// Close or CloseWrite method or from OnEvict, as passed to
+// MonitorConfig.OnPanic.
+type PanicError struct {
+	Op    string // what panicked: "Close", "CloseWrite" or "OnEvict"
+	Value any    // the value passed to panic
+	Stack []byte // the panicking goroutine's stack
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("heartbeat: panic in %s: %v", e.Op, e.Value)
+}
+
+// Unwrap returns Value if it is an error, and nil otherwise.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
 
 // ConfigError describes one invalid field of a MonitorConfig or
 // PingerConfig. It unwraps to ErrInvalidConfig. When several fields are

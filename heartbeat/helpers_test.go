@@ -3,35 +3,22 @@ package heartbeat
 import (
 	"io"
 	"net"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
-// noLeaks fails t if, after t's other cleanups have run, more goroutines
-// are left than when it was called. Call it first in a test; tests using
-// it must not run in parallel.
+// noLeaks fails t if a goroutine is still running once t's other
+// cleanups have run (a Monitor's goroutine not stopped by Close, a Run
+// that did not return, a helper goroutine of the test), using goleak,
+// which waits a little for goroutines that are on their way out. Call it
+// first in a test; tests using it must not run in parallel.
 func noLeaks(t *testing.T) {
 	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			n := runtime.NumGoroutine()
-			if n <= before {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("goroutine leak: %d goroutines, %d before\n%s", n, before, buf)
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	})
+	t.Cleanup(func() { goleak.VerifyNone(t) })
 }
 
 // fakeConn counts Close calls.

@@ -3,9 +3,12 @@ package heartbeat
 import (
 	"hash/maphash"
 	"io"
+	"log"
 	"math"
 	"math/bits"
+	"reflect"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -96,6 +99,13 @@ type MonitorConfig[K comparable] struct {
 	// that called Track, Remove, the wrapper's Close, or Close. It may
 	// run concurrently with itself.
 	OnEvict func(key K, c io.Closer, reason Reason)
+
+	// OnPanic, if set, is called with every panic the Monitor recovers:
+	// see "Panics" in the Monitor's documentation. If it is nil, each is
+	// logged with the log package's standard logger, stack included, as
+	// net/http does with a handler's panic. A panic in OnPanic itself is
+	// logged and dropped.
+	OnPanic func(key K, c io.Closer, err *PanicError)
 }
 
 // A Monitor evicts connections that have been idle for longer than a
@@ -121,6 +131,20 @@ type MonitorConfig[K comparable] struct {
 // to an unresponsive peer, holding up other expiries meanwhile; give such
 // connections a short write deadline before closing, e.g. in a wrapper.
 //
+// # Panics
+//
+// A panic in a connection's Close or CloseWrite method, or in OnEvict,
+// when the Monitor calls them (to expire, replace, remove or drain a
+// connection), does not escape: one bad connection must not take the
+// server down, nor stop expiry for the others. The Monitor recovers it,
+// reports it to OnPanic, and goes on as if the call had returned: a
+// CloseWrite that panicked counts as failed, so the connection is closed
+// at once; a Close that panicked counts as done, and OnEvict is still
+// called, once. The Monitor's own state is never left half-changed, as
+// it calls none of them with a lock held. (A panic in c.Close when the
+// caller closes the wrapper returned by Conn is the caller's own call,
+// and propagates to the caller.)
+//
 // A Monitor is safe for concurrent use.
 type Monitor[K comparable] struct {
 	now     atomic.Uint32 // coarse clock: the current epoch
@@ -130,6 +154,7 @@ type Monitor[K comparable] struct {
 	timeout time.Duration
 	grace   time.Duration
 	onEvict func(K, io.Closer, Reason)
+	onPanic func(K, io.Closer, *PanicError)
 	shards  []shard[K]
 	clock   func() time.Duration // time since the Monitor started
 
@@ -203,6 +228,7 @@ func newMonitor[K comparable](cfg MonitorConfig[K]) (*Monitor[K], error) {
 		timeout:  cfg.Timeout,
 		grace:    cfg.Grace,
 		onEvict:  cfg.OnEvict,
+		onPanic:  cfg.OnPanic,
 		shards:   make([]shard[K], shards),
 		starts:   make([]time.Duration, ring),
 		ringMask: uint32(ring - 1),
@@ -276,24 +302,30 @@ func (m *Monitor[K]) shardOf(h uint64) *shard[K] {
 // are compared with ==; if c's dynamic type is not comparable, the
 // same value tracked twice is treated as a replacement.
 //
-// Track returns ErrClosed after Close, and an error if c is nil; in
-// either case nothing is tracked and OnEvict is not called for c.
+// Track returns ErrClosed after Close, and ErrNilConn if c is nil or
+// holds a nil pointer, map, slice, channel or function (a typed nil,
+// such as a nil *net.TCPConn); in either case nothing is tracked and
+// OnEvict is not called for c.
 func (m *Monitor[K]) Track(key K, c io.Closer) error {
-	if c == nil {
-		return errNilConn
+	if isNil(c) {
+		return ErrNilConn
 	}
-	return m.track(key, c, nil)
+	_, err := m.track(key, c, nil)
+	return err
 }
 
-// track implements Track. If w is not nil (and is c), its position is
-// recorded under the shard lock, before anyone else can reach it.
-func (m *Monitor[K]) track(key K, c io.Closer, w *monitoredConn[K]) error {
+// track implements Track and Conn. If w is not nil (and is c), its
+// position is recorded under the shard lock, before anyone else can
+// reach it, unless key is already tracked with a wrapper of the same
+// connection as w's: then that one is refreshed and kept. track returns
+// the wrapper that is tracked, w or the one kept.
+func (m *Monitor[K]) track(key K, c io.Closer, w *monitoredConn[K]) (*monitoredConn[K], error) {
 	h := maphash.Comparable(m.seed, key)
 	sh := m.shardOf(h)
 	sh.mu.Lock()
 	if m.closed.Load() {
 		sh.mu.Unlock()
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	// Read the clock under the lock: shard.fresh relies on an entry
 	// activated after it read the clock being stamped no earlier.
@@ -305,34 +337,46 @@ func (m *Monitor[K]) track(key K, c io.Closer, w *monitoredConn[K]) error {
 			w.sh, w.i, w.e, w.mt = sh, i, e, sh.meta(i)
 		}
 		sh.mu.Unlock()
-		return err
+		return w, err
 	}
 	e := sh.at(i)
 	old := victim[K]{e.key, e.conn}
 	sh.refresh(i, e, now)
+	if same(old.c, c) {
+		sh.mu.Unlock()
+		return w, nil
+	}
+	if ow, ok := old.c.(*monitoredConn[K]); ok && w != nil && same(ow.Conn, w.Conn) {
+		sh.mu.Unlock()
+		return ow, nil // the same connection wrapped again
+	}
 	if w != nil {
 		w.sh, w.i, w.e, w.mt = sh, i, e, sh.meta(i)
 	}
-	if same(old.c, c) {
-		sh.mu.Unlock()
-		return nil
-	}
 	e.key, e.conn = key, c
 	sh.mu.Unlock()
-	old.c.Close()
+	m.close(old.key, old.c)
 	m.notify(old.key, old.c, Replaced)
-	return nil
+	return w, nil
 }
 
-// same reports whether a == b, treating incomparable values as different
-// instead of panicking.
-func same(a, b io.Closer) (eq bool) {
-	defer func() {
-		if recover() != nil {
-			eq = false
-		}
-	}()
-	return a == b
+// same reports whether a == b, treating values whose dynamic type is
+// not comparable (or holds something that is not) as different.
+func same[C any](a, b C) bool {
+	return reflect.ValueOf(a).Comparable() && any(a) == any(b)
+}
+
+// isNil reports whether c is nil or holds a nil pointer, map, slice,
+// channel or function: a value on which Close would fail or panic.
+func isNil(c any) bool {
+	if c == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(c); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+		return v.IsNil()
+	}
+	return false
 }
 
 // Touch records activity on key and reports whether key is tracked. It
@@ -374,7 +418,7 @@ func (m *Monitor[K]) Touch(key K) bool {
 // after the new connection has already been tracked under the same key.
 // Remove then leaves the new connection alone.
 func (m *Monitor[K]) Remove(key K, c io.Closer) bool {
-	if c == nil {
+	if isNil(c) {
 		return false
 	}
 	h := maphash.Comparable(m.seed, key)
@@ -425,7 +469,7 @@ func (m *Monitor[K]) Close() error {
 			m.drain(&m.shards[i])
 		}
 		for _, g := range m.graceQ[m.graceHd:] {
-			g.c.Close()
+			m.close(g.key, g.c)
 			m.notify(g.key, g.c, TimedOut)
 		}
 		m.graceQ, m.graceHd = nil, 0
@@ -455,10 +499,49 @@ func (m *Monitor[K]) drain(sh *shard[K]) {
 	}
 }
 
+// notify calls OnEvict, recovering a panic.
 func (m *Monitor[K]) notify(key K, c io.Closer, r Reason) {
 	if m.onEvict != nil {
+		defer m.recoverPanic(key, c, "OnEvict")
 		m.onEvict(key, c, r)
 	}
+}
+
+// close closes an evicted connection, recovering a panic.
+func (m *Monitor[K]) close(key K, c io.Closer) {
+	defer m.recoverPanic(key, c, "Close")
+	c.Close()
+}
+
+// closeWrite half-closes a connection that timed out and reports
+// whether that worked; a panic counts as failure.
+func (m *Monitor[K]) closeWrite(key K, c io.Closer, cw closeWriter) (ok bool) {
+	defer m.recoverPanic(key, c, "CloseWrite")
+	return cw.CloseWrite() == nil
+}
+
+// recoverPanic, deferred, recovers a panic in the call named op on c and
+// reports it.
+func (m *Monitor[K]) recoverPanic(key K, c io.Closer, op string) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	err := &PanicError{Op: op, Value: v, Stack: debug.Stack()}
+	if m.onPanic == nil {
+		logPanic(key, c, err)
+		return
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			logPanic(key, c, &PanicError{Op: "OnPanic", Value: v, Stack: debug.Stack()})
+		}
+	}()
+	m.onPanic(key, c, err)
+}
+
+func logPanic(key any, c io.Closer, err *PanicError) {
+	log.Printf("%v (key %v, connection %T)\n%s", err, key, c, err.Stack)
 }
 
 func (m *Monitor[K]) run() {
@@ -525,7 +608,7 @@ type closeWriter interface{ CloseWrite() error }
 
 func (m *Monitor[K]) timedOut(v victim[K]) {
 	if m.grace > 0 {
-		if cw, ok := v.c.(closeWriter); ok && cw.CloseWrite() == nil {
+		if cw, ok := v.c.(closeWriter); ok && m.closeWrite(v.key, v.c, cw) {
 			if m.graceHd == len(m.graceQ) {
 				m.graceQ, m.graceHd = m.graceQ[:0], 0
 			}
@@ -533,7 +616,7 @@ func (m *Monitor[K]) timedOut(v victim[K]) {
 			return
 		}
 	}
-	v.c.Close()
+	m.close(v.key, v.c)
 	m.notify(v.key, v.c, TimedOut)
 }
 
@@ -546,7 +629,7 @@ func (m *Monitor[K]) closeGraced(now time.Duration) {
 		v := g.victim
 		*g = graced[K]{}
 		m.graceHd++
-		v.c.Close()
+		m.close(v.key, v.c)
 		m.notify(v.key, v.c, TimedOut)
 	}
 	// Reclaim the consumed prefix once it dominates the slice.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,9 +15,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
 func TestReasonString(t *testing.T) {
+	noLeaks(t)
 	assert.Equal(t, "timed out", TimedOut.String())
 	assert.Equal(t, "replaced", Replaced.String())
 	assert.Equal(t, "removed", Removed.String())
@@ -25,6 +28,7 @@ func TestReasonString(t *testing.T) {
 }
 
 func TestNewMonitorValidation(t *testing.T) {
+	noLeaks(t)
 	ms := time.Millisecond
 	for _, tc := range []struct {
 		name   string
@@ -71,6 +75,7 @@ func TestNewMonitorValidation(t *testing.T) {
 }
 
 func TestClockConfig(t *testing.T) {
+	noLeaks(t)
 	for _, tc := range []struct {
 		timeout, tick, res time.Duration
 	}{
@@ -94,6 +99,7 @@ func TestClockConfig(t *testing.T) {
 // evictions instead of making them early: activity during the stall is
 // stamped with the old epoch, which lasts until the goroutine runs again.
 func TestStalledClock(t *testing.T) {
+	noLeaks(t)
 	rec := newRecorder[string]()
 	m := manual(t, MonitorConfig[string]{OnEvict: rec.onEvict})
 	require.NoError(t, m.Track("before", &fakeConn{}))
@@ -113,6 +119,7 @@ func TestStalledClock(t *testing.T) {
 }
 
 func TestEpochWrap(t *testing.T) {
+	noLeaks(t)
 	rec := newRecorder[int]()
 	m := manual(t, MonitorConfig[int]{OnEvict: rec.onEvict})
 	m.cur = math.MaxUint32 - 3
@@ -144,6 +151,7 @@ func TestEpochWrap(t *testing.T) {
 }
 
 func TestRingFull(t *testing.T) {
+	noLeaks(t)
 	// Epochs are not started when the ring would overflow; activity then
 	// keeps the current epoch, which can only delay eviction.
 	rec := newRecorder[int]()
@@ -161,6 +169,7 @@ func TestRingFull(t *testing.T) {
 }
 
 func TestShardsRounding(t *testing.T) {
+	noLeaks(t)
 	for in, want := range map[int]int{1: 1, 2: 2, 3: 4, 5: 8, 1000: 1024, 4096: 4096} {
 		m, err := newMonitor(MonitorConfig[int]{Timeout: time.Second, Shards: in})
 		require.NoError(t, err)
@@ -175,6 +184,7 @@ func TestShardsRounding(t *testing.T) {
 }
 
 func TestTouchAllocs(t *testing.T) {
+	noLeaks(t)
 	m := manual(t, MonitorConfig[string]{})
 	keys := make([]string, 1000)
 	for i := range keys {
@@ -197,6 +207,7 @@ func TestTouchAllocs(t *testing.T) {
 }
 
 func TestEvictionOrder(t *testing.T) {
+	noLeaks(t)
 	rec := newRecorder[int]()
 	m := manual(t, MonitorConfig[int]{OnEvict: rec.onEvict})
 	// Keys 0..7 become active at epochs 0..7.
@@ -220,6 +231,7 @@ func TestEvictionOrder(t *testing.T) {
 }
 
 func TestEvictionOrderWithinShard(t *testing.T) {
+	noLeaks(t)
 	rec := newRecorder[string]()
 	m := manual(t, MonitorConfig[string]{Shards: 1, OnEvict: rec.onEvict})
 	keys := []string{"d", "a", "c", "e", "b"}
@@ -236,6 +248,7 @@ func TestEvictionOrderWithinShard(t *testing.T) {
 }
 
 func TestTouchDefersEviction(t *testing.T) {
+	noLeaks(t)
 	rec := newRecorder[int]()
 	m := manual(t, MonitorConfig[int]{OnEvict: rec.onEvict})
 	c := &fakeConn{}
@@ -258,6 +271,7 @@ func TestTouchDefersEviction(t *testing.T) {
 }
 
 func TestReplace(t *testing.T) {
+	noLeaks(t)
 	rec := newRecorder[string]()
 	m := manual(t, MonitorConfig[string]{OnEvict: rec.onEvict})
 	old, cur := &fakeConn{id: 1}, &fakeConn{id: 2}
@@ -285,6 +299,7 @@ func TestReplace(t *testing.T) {
 }
 
 func TestReconnectStorm(t *testing.T) {
+	noLeaks(t)
 	rec := newRecorder[string]()
 	m := manual(t, MonitorConfig[string]{OnEvict: rec.onEvict})
 	conns := make([]*fakeConn, 1000)
@@ -304,6 +319,7 @@ func TestReconnectStorm(t *testing.T) {
 }
 
 func TestTrackSameConnAgain(t *testing.T) {
+	noLeaks(t)
 	rec := newRecorder[int]()
 	m := manual(t, MonitorConfig[int]{OnEvict: rec.onEvict})
 	c := &fakeConn{}
@@ -326,6 +342,7 @@ type uncomparable struct {
 func (u uncomparable) Close() error { _ = u.f; return nil }
 
 func TestUncomparableConn(t *testing.T) {
+	noLeaks(t)
 	rec := newRecorder[int]()
 	m := manual(t, MonitorConfig[int]{OnEvict: rec.onEvict})
 	require.NoError(t, m.Track(1, uncomparable{}))
@@ -338,6 +355,7 @@ func TestUncomparableConn(t *testing.T) {
 }
 
 func TestRemove(t *testing.T) {
+	noLeaks(t)
 	rec := newRecorder[int]()
 	m := manual(t, MonitorConfig[int]{OnEvict: rec.onEvict})
 	c, other := &fakeConn{}, &fakeConn{}
@@ -363,6 +381,7 @@ func TestRemove(t *testing.T) {
 }
 
 func TestRemoveAfterReconnect(t *testing.T) {
+	noLeaks(t)
 	rec := newRecorder[string]()
 	m := manual(t, MonitorConfig[string]{OnEvict: rec.onEvict})
 	old, cur := &fakeConn{}, &fakeConn{}
@@ -395,6 +414,7 @@ func TestTrackErrors(t *testing.T) {
 }
 
 func TestCloseDrains(t *testing.T) {
+	noLeaks(t)
 	rec := newRecorder[int]()
 	m := manual(t, MonitorConfig[int]{Grace: time.Hour, OnEvict: rec.onEvict})
 	graced := &halfConn{}
@@ -543,6 +563,7 @@ func TestConcurrentTouch(t *testing.T) {
 // and checks that every tracked connection is evicted exactly once, and
 // closed by the Monitor exactly when the reason says so.
 func TestExactlyOnce(t *testing.T) {
+	noLeaks(t)
 	for _, grace := range []time.Duration{0, 2 * time.Millisecond} {
 		t.Run(fmt.Sprint("grace=", grace), func(t *testing.T) {
 			noLeaks(t)
@@ -649,6 +670,7 @@ func TestExactlyOnce(t *testing.T) {
 // TestTable checks the shard's hash index against a map under random
 // inserts and deletes, with a single shard so that probe runs get long.
 func TestTable(t *testing.T) {
+	noLeaks(t)
 	testTable(t, func(i uint64) uint64 { return i })
 	testTable(t, func(i uint64) string { return fmt.Sprint("key-", i) })
 	testTable(t, func(i uint64) [3]uint64 { return [3]uint64{i, i * 7, 1} })
@@ -703,10 +725,65 @@ func hashOf[K comparable](m *Monitor[K], k K) uint64 {
 }
 
 func TestErrShardFull(t *testing.T) {
+	noLeaks(t)
 	m := manual(t, MonitorConfig[int]{Shards: 1})
 	m.shards[0].used = maxEntries
 	err := m.Track(1, &fakeConn{})
 	assert.Error(t, err)
 	assert.False(t, errors.Is(err, ErrClosed))
 	assert.Zero(t, m.Len())
+}
+
+// nilCloser is an io.Closer whose nil value cannot be closed.
+type nilCloser map[string]int
+
+func (c nilCloser) Close() error { c["closed"]++; return nil }
+
+// TestTypedNilConn checks that an interface holding a nil pointer (or
+// map) is refused like nil itself: it would panic when closed, on the
+// Monitor's goroutine at timeout.
+func TestTypedNilConn(t *testing.T) {
+	noLeaks(t)
+	rec := newRecorder[int]()
+	m := manual(t, MonitorConfig[int]{OnEvict: rec.onEvict})
+	var tc *net.TCPConn
+	var fc *fakeConn
+	var nc nilCloser
+	assert.ErrorIs(t, m.Track(1, nil), ErrNilConn)
+	assert.ErrorIs(t, m.Track(1, tc), ErrNilConn)
+	assert.ErrorIs(t, m.Track(1, fc), ErrNilConn)
+	assert.ErrorIs(t, m.Track(1, nc), ErrNilConn)
+	w, err := m.Conn(2, tc)
+	assert.ErrorIs(t, err, ErrNilConn)
+	assert.Nil(t, w)
+	w, err = m.Conn(2, nil)
+	assert.ErrorIs(t, err, ErrNilConn)
+	assert.Nil(t, w)
+	assert.False(t, m.Remove(1, tc))
+	assert.Zero(t, m.Len(), "nothing tracked")
+	assert.False(t, m.Touch(1))
+	assert.False(t, m.Touch(2))
+
+	// A tracked key is not replaced by a typed nil either.
+	c := &fakeConn{}
+	require.NoError(t, m.Track(3, c))
+	assert.ErrorIs(t, m.Track(3, tc), ErrNilConn)
+	assert.Zero(t, c.closes.Load())
+	m.tick(100)
+	require.NoError(t, m.Close())
+	assert.Equal(t, []int{3}, rec.keys(), "OnEvict only for the real connection")
+}
+
+// TestLeakCheck checks that the leak check used by every test sees a
+// Monitor's goroutine until Close returns, so a Monitor left running
+// fails the test that started it.
+func TestLeakCheck(t *testing.T) {
+	noLeaks(t)
+	m, err := NewMonitor(MonitorConfig[int]{Timeout: time.Second})
+	require.NoError(t, err)
+	leak := goleak.Find()
+	require.Error(t, leak)
+	assert.Contains(t, leak.Error(), "heartbeat.(*Monitor[...]).run")
+	require.NoError(t, m.Close())
+	assert.NoError(t, goleak.Find(), "Close stopped the goroutine")
 }

@@ -18,7 +18,9 @@ type PingerConfig struct {
 
 	// Timeout is how long to wait for an answer to the last ping before
 	// declaring the peer dead. Zero means Interval. Each Ping call also
-	// gets a context with this deadline.
+	// gets a context whose deadline is Timeout after the time the Pinger
+	// decided to send that ping (or the parent's, if earlier), so the
+	// last ping's deadline is exactly when the peer is declared dead.
 	Timeout time.Duration
 
 	// Count is the number of pings to send without an answer before the
@@ -122,13 +124,21 @@ var jitterN = rand.N[time.Duration]
 // Run watches the peer until it is declared dead, returning a
 // *DeadError (matching ErrPeerDead), or until ctx is done, returning
 // context.Cause(ctx). Starting Run counts as traffic. Run may be called
-// again after it returns, but not concurrently.
+// again after it returns, but not concurrently: a second Run while one
+// is running returns ErrRunning at once.
+//
+// Run checks ctx before every ping and never pings once it has seen ctx
+// done: with a context that is already done, it returns at once without
+// calling Ping.
 func (p *Pinger) Run(ctx context.Context) error {
 	if !p.running.CompareAndSwap(false, true) {
-		return errRunning
+		return ErrRunning
 	}
 	defer p.running.Store(false)
 	defer p.probing.Store(false)
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 
 	cfg := &p.cfg
 	start := p.clock()
@@ -147,6 +157,11 @@ func (p *Pinger) Run(ctx context.Context) error {
 			return context.Cause(ctx)
 		case <-t.C:
 		case <-p.answered:
+		}
+		// When ctx is done and the timer has fired too, select picks
+		// either; cancellation must win.
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
 		}
 		now := p.clock()
 		last := time.Duration(p.last.Load())
@@ -168,7 +183,7 @@ func (p *Pinger) Run(ctx context.Context) error {
 			}
 			sent++
 			lastPing = now
-			if err := p.ping(ctx); err != nil {
+			if err := p.ping(ctx, now); err != nil {
 				if parentExpired(ctx) {
 					<-ctx.Done()
 					return context.Cause(ctx)
@@ -190,8 +205,10 @@ func (p *Pinger) Run(ctx context.Context) error {
 	}
 }
 
-func (p *Pinger) ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+// ping calls Ping for the ping decided at time at (on the Pinger's
+// clock), with a deadline Timeout after it.
+func (p *Pinger) ping(ctx context.Context, at time.Duration) error {
+	ctx, cancel := context.WithDeadline(ctx, p.base.Add(at+p.cfg.Timeout))
 	defer cancel()
 	return p.cfg.Ping(ctx)
 }

@@ -40,6 +40,7 @@ func touchWaits[K comparable](t *testing.T, sh *shard[K], done <-chan bool) bool
 // that have something to change. The test holds the key's shard lock and
 // watches whether Touch can finish.
 func TestTouchLockFree(t *testing.T) {
+	noLeaks(t)
 	m := manual(t, MonitorConfig[string]{})
 	require.NoError(t, m.Track("a", &fakeConn{}))
 	sh := m.shardOf(hashOf(m, "a"))
@@ -79,6 +80,7 @@ func TestTouchLockFree(t *testing.T) {
 // reports as tracked is stamped no earlier than the epoch in which Touch
 // began: the promise that keeps it from being evicted early.
 func TestTouchUnderChurn(t *testing.T) {
+	noLeaks(t)
 	m := manual(t, MonitorConfig[uint64]{Shards: 1})
 	sh := &m.shards[0]
 	stampOf := func(k uint64) (uint32, bool) {
