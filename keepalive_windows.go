@@ -48,8 +48,8 @@ var native = func() *platform {
 var errUnreadable = support.unreadable()
 
 // detectSupport tries each per-socket option on a throwaway TCP socket, as
-// Go's net package does. If no socket can be made, the Windows build number
-// decides instead.
+// Go's net package does (detectWinsock decides). If no socket can be made,
+// the Windows build number decides instead.
 func detectSupport() winsockSupport {
 	socket := func(af int32) (windows.Handle, error) {
 		return windows.WSASocket(af, windows.SOCK_STREAM, windows.IPPROTO_TCP, nil, 0, windows.WSA_FLAG_NO_HANDLE_INHERIT)
@@ -60,26 +60,31 @@ func detectSupport() winsockSupport {
 	}
 	if err != nil {
 		v := windows.RtlGetVersion()
-		return winsockSupport{
-			keepIdle:  v.MajorVersion >= 10 && v.BuildNumber >= 16299, // 1709
-			keepIntvl: v.MajorVersion >= 10 && v.BuildNumber >= 16299,
-			keepCnt:   v.MajorVersion >= 10 && v.BuildNumber >= 15063, // 1703
-			maxRT:     true,
-		}
+		return winsockByBuild(v.MajorVersion, v.BuildNumber)
 	}
 	defer windows.Closesocket(s)
-	// Each gets a valid value, so that the value cannot be what is refused.
-	has := func(opt, value int) bool {
-		err := windows.SetsockoptInt(s, windows.IPPROTO_TCP, opt, value)
-		return err == nil || !(optionMissing(err) || errors.Is(err, windows.WSAEINVAL))
+	return detectWinsock(func(opt, value int) error {
+		return windows.SetsockoptInt(s, windows.IPPROTO_TCP, opt, value)
+	}, windows.WSAENOPROTOOPT)
+}
+
+// wineHost is the name of the OS that runs Wine ("Linux"), from ntdll's
+// wine_get_host_version; "" on Windows itself.
+var wineHost = func() string {
+	proc := windows.NewLazySystemDLL("ntdll.dll").NewProc("wine_get_host_version")
+	if proc.Find() != nil {
+		return ""
 	}
-	return winsockSupport{
-		keepIdle:  has(winTCPKeepIdle, int(winDefaultIdle.Seconds())),
-		keepIntvl: has(winTCPKeepIntvl, int(winDefaultInterval.Seconds())),
-		keepCnt:   has(winTCPKeepCnt, winDefaultCount),
-		maxRTMS:   has(winTCPMaxRTMS, 60000),
-		maxRT:     has(winTCPMaxRT, 60),
-	}
+	var sysname, release *byte
+	proc.Call(uintptr(unsafe.Pointer(&sysname)), uintptr(unsafe.Pointer(&release)))
+	return windows.BytePtrToString(sysname)
+}()
+
+// setError is the error of a refused setsockopt of o to value, saying why
+// where the OS does not (a Linux limit under Wine).
+func setError(o *sockopt, value int, err error) error {
+	return &OptionError{Op: "set", Option: o.name, Value: value,
+		Err: explainRefusal(err, windows.WSAEINVAL, wineHost, o.name, o.opt, value)}
 }
 
 // fillDefaults is what the ioctl sends for an Idle or Interval that a Config
@@ -133,7 +138,7 @@ func setKnobsOn(h windows.Handle, v *values) (on bool, err error) {
 			continue
 		}
 		if err := windows.SetsockoptInt(h, o.level, o.opt, v.v[k]); err != nil {
-			return false, &OptionError{Op: "set", Option: o.name, Value: v.v[k], Err: err}
+			return false, setError(o, v.v[k], err)
 		}
 	}
 	if !ioctl {

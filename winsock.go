@@ -1,6 +1,7 @@
 package keepalive
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -13,11 +14,15 @@ import (
 //
 // Windows 10 1709 and later have per-socket options in seconds:
 // TCP_KEEPIDLE (also called TCP_KEEPALIVE) and TCP_KEEPINTVL, and from 1703
-// TCP_KEEPCNT; all three can be read back. Older systems, and Wine, have only
-// the SIO_KEEPALIVE_VALS ioctl: it sets idle and interval together, in
+// TCP_KEEPCNT; all three can be read back. Older systems, and Wine 8, have
+// only the SIO_KEEPALIVE_VALS ioctl: it sets idle and interval together, in
 // milliseconds, switches keepalive on, cannot set the probe count (fixed at
-// 10 since Vista) and cannot read anything back. UserTimeout is TCP_MAXRTMS
-// in milliseconds, or TCP_MAXRT in seconds where that is missing.
+// 10 since Vista) and cannot read anything back. Wine 10 has the three
+// per-socket options, passed to the host's own (so the host's limits apply:
+// Linux's, 1..32767 s and 1..127 probes), and no retransmission timeout
+// options. UserTimeout is TCP_MAXRTMS in milliseconds (from 1607, build
+// 14393; Microsoft does not document it, x/sys/windows defines it), or
+// TCP_MAXRT in seconds where that is missing.
 const (
 	winTCPKeepIdle       = 3 // TCP_KEEPALIVE
 	winTCPMaxRT          = 5
@@ -29,6 +34,13 @@ const (
 	winDefaultInterval   = time.Second   // KeepAliveInterval
 	winDefaultCount      = 10            // fixed since Windows Vista
 	winMaxKeepaliveMilli = math.MaxUint32
+)
+
+// Windows builds that brought per-socket options.
+const (
+	winBuild1607 = 14393 // TCP_MAXRTMS
+	winBuild1703 = 15063 // TCP_KEEPCNT
+	winBuild1709 = 16299 // TCP_KEEPIDLE, TCP_KEEPINTVL
 )
 
 // winMaxKeepaliveSeconds is the longest Idle or Interval: the ioctl takes
@@ -45,6 +57,42 @@ type winsockSupport struct {
 
 // winsockModern is Windows 10 1709 or later.
 var winsockModern = winsockSupport{keepIdle: true, keepIntvl: true, keepCnt: true, maxRTMS: true, maxRT: true}
+
+// detectWinsock finds the per-socket options a system has with set, which
+// sets one IPPROTO_TCP option on a throwaway socket. As in Go's net package,
+// only noProtoOpt (WSAENOPROTOOPT) means that the option is missing. Any
+// other refusal (WSAEINVAL above all) comes from a system that has the
+// option: it keeps the per-socket path, and a value it refuses is reported
+// by the Apply that sets it, instead of quietly sending every socket through
+// the ioctl.
+//
+// Each probe gets a value that every system having the option accepts
+// (Windows' defaults; 60 s for the retransmission timeouts), so that the
+// value is not what gets refused.
+func detectWinsock(set func(opt, value int) error, noProtoOpt error) winsockSupport {
+	has := func(opt, value int) bool { return !errors.Is(set(opt, value), noProtoOpt) }
+	return winsockSupport{
+		keepIdle:  has(winTCPKeepIdle, int(winDefaultIdle/time.Second)),
+		keepIntvl: has(winTCPKeepIntvl, int(winDefaultInterval/time.Second)),
+		keepCnt:   has(winTCPKeepCnt, winDefaultCount),
+		maxRTMS:   has(winTCPMaxRTMS, 60000),
+		maxRT:     has(winTCPMaxRT, 60),
+	}
+}
+
+// winsockByBuild is what a Windows of this version has, for when no socket
+// can be made to probe: TCP_KEEPIDLE and TCP_KEEPINTVL from Windows 10 1709,
+// TCP_KEEPCNT from 1703, TCP_MAXRTMS from 1607, TCP_MAXRT on every Windows.
+func winsockByBuild(major, build uint32) winsockSupport {
+	from := func(b uint32) bool { return major > 10 || major == 10 && build >= b }
+	return winsockSupport{
+		keepIdle:  from(winBuild1709),
+		keepIntvl: from(winBuild1709),
+		keepCnt:   from(winBuild1703),
+		maxRTMS:   from(winBuild1607),
+		maxRT:     true,
+	}
+}
 
 // ioctl reports whether Idle and Interval are set with SIO_KEEPALIVE_VALS.
 func (s winsockSupport) ioctl() bool { return !s.keepIdle || !s.keepIntvl }
@@ -101,6 +149,33 @@ func (s winsockSupport) unreadable() error {
 	}
 	return fmt.Errorf("%w: windows cannot read %s back on this system (no %s)",
 		ErrUnsupported, strings.Join(fields, ", "), strings.Join(opts, ", "))
+}
+
+// wineLinuxMax is the largest value Linux accepts for each option that Wine
+// passes to the Linux socket under it (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL,
+// MAX_TCP_KEEPCNT in include/net/tcp.h); Windows accepts more.
+var wineLinuxMax = map[int]int{winTCPKeepIdle: 32767, winTCPKeepIntvl: 32767, winTCPKeepCnt: 127}
+
+// wineHinted is a refusal with the reason the OS does not give.
+type wineHinted struct {
+	err  error
+	hint string
+}
+
+func (e *wineHinted) Error() string { return e.err.Error() + " (" + e.hint + ")" }
+func (e *wineHinted) Unwrap() error { return e.err }
+
+// explainRefusal adds to err, the error of setting option name (number opt)
+// to value, why a Windows value was refused: under Wine (host is the host
+// OS's name, as Wine reports it) on Linux, an option passed to Linux's own
+// fails with einval (WSAEINVAL) above Linux's limit. Any other err is
+// returned as it is.
+func explainRefusal(err, einval error, host, name string, opt, value int) error {
+	limit, ok := wineLinuxMax[opt]
+	if host != "Linux" || !ok || value <= limit || !errors.Is(err, einval) {
+		return err
+	}
+	return &wineHinted{err: err, hint: fmt.Sprintf("Wine passes %s to the Linux socket under it, which accepts 1..%d", name, limit)}
 }
 
 // tcpKeepalive is Winsock's struct tcp_keepalive, the argument of

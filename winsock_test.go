@@ -3,6 +3,7 @@ package keepalive
 import (
 	"errors"
 	"math"
+	"strconv"
 	"testing"
 	"time"
 
@@ -10,12 +11,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Windows builds by what they have: 1709 and later, 1703 (TCP_KEEPCNT
-// only), and older ones or Wine (the ioctl only).
+// Windows builds by what they have: 1709 and later (winsockModern), 1703
+// (TCP_KEEPCNT, no per-socket timings), 1607 (TCP_MAXRTMS), older ones
+// (TCP_MAXRT only), Wine 8 (the ioctl only) and Wine 10 (the keepalive
+// options, no retransmission timeouts).
 var (
-	win1703  = winsockSupport{keepCnt: true, maxRT: true}
+	win1703  = winsockSupport{keepCnt: true, maxRTMS: true, maxRT: true}
+	win1607  = winsockSupport{maxRTMS: true, maxRT: true}
 	winOld   = winsockSupport{maxRT: true}
 	winIoctl = winsockSupport{}
+	wine10   = winsockSupport{keepIdle: true, keepIntvl: true, keepCnt: true}
 )
 
 func TestWinsockTables(t *testing.T) {
@@ -32,7 +37,9 @@ func TestWinsockTables(t *testing.T) {
 
 	ioctl := sockopt{name: "SIO_KEEPALIVE_VALS", unit: time.Second, min: 1, max: 4294967}
 	maxRT := sockopt{name: "TCP_MAXRT", level: 6, opt: 5, unit: time.Second, min: 1, max: 4294967}
-	assert.Equal(t, [numKnobs]sockopt{idle: ioctl, interval: ioctl, count: want[count], userTimeout: maxRT}, win1703.platform().knobs)
+	assert.Equal(t, [numKnobs]sockopt{idle: ioctl, interval: ioctl, count: want[count], userTimeout: want[userTimeout]}, win1703.platform().knobs)
+	assert.Equal(t, [numKnobs]sockopt{idle: ioctl, interval: ioctl, userTimeout: want[userTimeout]}, win1607.platform().knobs)
+	assert.Equal(t, [numKnobs]sockopt{idle: want[idle], interval: want[interval], count: want[count]}, wine10.platform().knobs)
 	assert.Equal(t, [numKnobs]sockopt{idle: ioctl, interval: ioctl, userTimeout: maxRT}, winOld.platform().knobs)
 	assert.Equal(t, [numKnobs]sockopt{idle: ioctl, interval: ioctl}, winIoctl.platform().knobs)
 
@@ -161,5 +168,106 @@ func TestWinsockUnreadable(t *testing.T) {
 		assert.EqualError(t, err, text)
 		assert.ErrorIs(t, err, ErrUnsupported)
 		assert.ErrorIs(t, err, errors.ErrUnsupported)
+	}
+}
+
+// wsaError stands for a Winsock error number in tests that run on any OS.
+type wsaError int
+
+func (e wsaError) Error() string { return "wsa error " + strconv.Itoa(int(e)) }
+
+const (
+	testWSAEINVAL      wsaError = 10022
+	testWSAENOPROTOOPT wsaError = 10042
+	testWSAEOPNOTSUPP  wsaError = 10045
+)
+
+func TestDetectWinsock(t *testing.T) {
+	// probe answers each option number with its error, and records what
+	// was tried.
+	probe := func(errs map[int]error) (func(opt, value int) error, map[int]int) {
+		tried := map[int]int{}
+		return func(opt, value int) error {
+			tried[opt] = value
+			return errs[opt]
+		}, tried
+	}
+	missing := func(opts ...int) map[int]error {
+		m := map[int]error{}
+		for _, o := range opts {
+			m[o] = &OptionError{Op: "set", Err: testWSAENOPROTOOPT} // wrapped, still matched
+		}
+		return m
+	}
+
+	set, tried := probe(nil)
+	assert.Equal(t, winsockModern, detectWinsock(set, testWSAENOPROTOOPT))
+	// Values every system with the option accepts, so that only a
+	// missing option fails.
+	assert.Equal(t, map[int]int{3: 7200, 17: 1, 16: 10, 14: 60000, 5: 60}, tried)
+
+	for name, tc := range map[string]struct {
+		errs map[int]error
+		want winsockSupport
+	}{
+		"Wine 8: nothing per socket":                 {missing(3, 17, 16, 14, 5), winIoctl},
+		"Wine 10: keepalive, no retransmission ones": {missing(14, 5), wine10},
+		"1703":                       {missing(3, 17), win1703},
+		"1607":                       {missing(3, 17, 16), win1607},
+		"before 1607":                {missing(3, 17, 16, 14), winOld},
+		"a refused value is present": {map[int]error{3: testWSAEINVAL, 16: testWSAEINVAL}, winsockModern},
+		// Go's net package counts only WSAENOPROTOOPT as missing.
+		"any other error is present": {map[int]error{17: testWSAEOPNOTSUPP, 14: errors.ErrUnsupported}, winsockModern},
+	} {
+		set, _ := probe(tc.errs)
+		assert.Equal(t, tc.want, detectWinsock(set, testWSAENOPROTOOPT), name)
+	}
+}
+
+func TestWinsockByBuild(t *testing.T) {
+	for _, tc := range []struct {
+		major, build uint32
+		want         winsockSupport
+	}{
+		{6, 7601, winOld}, // 7 SP1, and what Wine 8 reports
+		{6, 99999, winOld},
+		{10, 10240, winOld}, // 1507
+		{10, 14392, winOld},
+		{10, 14393, win1607},
+		{10, 15062, win1607},
+		{10, 15063, win1703},
+		{10, 16298, win1703},
+		{10, 16299, winsockModern}, // 1709
+		{10, 19043, winsockModern}, // what Wine 10 reports
+		{10, 26100, winsockModern}, // 11 24H2
+		{11, 0, winsockModern},
+	} {
+		assert.Equal(t, tc.want, winsockByBuild(tc.major, tc.build), "%d.%d", tc.major, tc.build)
+	}
+}
+
+func TestExplainRefusal(t *testing.T) {
+	const host = "Linux"
+	err := explainRefusal(testWSAEINVAL, testWSAEINVAL, host, "TCP_KEEPCNT", winTCPKeepCnt, 128)
+	assert.EqualError(t, err, "wsa error 10022 (Wine passes TCP_KEEPCNT to the Linux socket under it, which accepts 1..127)")
+	assert.ErrorIs(t, err, testWSAEINVAL)
+	err = explainRefusal(testWSAEINVAL, testWSAEINVAL, host, "TCP_KEEPIDLE", winTCPKeepIdle, 32768)
+	assert.EqualError(t, err, "wsa error 10022 (Wine passes TCP_KEEPIDLE to the Linux socket under it, which accepts 1..32767)")
+	err = explainRefusal(testWSAEINVAL, testWSAEINVAL, host, "TCP_KEEPINTVL", winTCPKeepIntvl, 1<<20)
+	assert.ErrorContains(t, err, "which accepts 1..32767")
+
+	// Nothing is added where Linux's limit is not the reason.
+	for name, tc := range map[string]struct {
+		err        error
+		host       string
+		opt, value int
+	}{
+		"Windows itself":       {testWSAEINVAL, "", winTCPKeepCnt, 200},
+		"Wine on another host": {testWSAEINVAL, "Darwin", winTCPKeepCnt, 200},
+		"within Linux's limit": {testWSAEINVAL, host, winTCPKeepCnt, 127},
+		"another error":        {testWSAENOPROTOOPT, host, winTCPKeepCnt, 200},
+		"no Linux limit known": {testWSAEINVAL, host, winTCPMaxRTMS, 1 << 30},
+	} {
+		assert.Equal(t, tc.err, explainRefusal(tc.err, testWSAEINVAL, tc.host, "X", tc.opt, tc.value), name)
 	}
 }

@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# CI step: the windows/amd64 test suite, run under Wine on Linux, with the
-# race detector, including the end-to-end dead-peer test against a peer that
-# vanishes (internal/cmd/blackholed, which needs CAP_NET_ADMIN).
+# CI step: the windows/amd64 test suite, run on Linux under two Wines, each
+# with the race detector and the end-to-end dead-peer test against a peer
+# that vanishes (internal/cmd/blackholed, which needs CAP_NET_ADMIN):
+#
+#   Wine 8 (the host's, Debian 12): only SIO_KEEPALIVE_VALS, so the suite runs
+#     Windows' fallback path, as on Windows before 1709 (.ci/wine-setup.sh);
+#   Wine 10 (Debian 13's, in a root of its own): TCP_KEEPIDLE, TCP_KEEPINTVL
+#     and TCP_KEEPCNT, so it runs the per-socket path of Windows 1709 and
+#     later, without TCP_MAXRT(MS) (.ci/wine10-setup.sh).
 #
 #   .ci/windows-tests.sh [go test flags, e.g. -run TestWindows]
 #
 # Environment:
+#   WINDOWS_TESTS_WINES         which Wines, in order (default "8 10")
 #   KEEPALIVE_ALLOW_SKIP_E2E=1  if the black-holing peer cannot run here (no
 #                               CAP_NET_ADMIN), skip the end-to-end test
 #                               instead of failing
 #   WINDOWS_TESTS_RACE=0        no race detector (it needs cgo: mingw-w64)
-#   WINDOWS_TESTS_TIMEOUT       hard limit for the go test run (default 15m)
+#   WINDOWS_TESTS_TIMEOUT       hard limit for each go test run (default 15m)
+#   WINE10_ROOT                 where Wine 10's root is (.ci/wine10-setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -23,22 +31,45 @@ step() { printf '\n==> %s\n' "$*"; }
 
 tmp=$(mktemp -d)
 helper=
+killers=()
 cleanup() {
 	if [ -n "$helper" ]; then
 		kill "$helper" 2>/dev/null || true
 		wait "$helper" 2>/dev/null || true
 	fi
-	"$root/.ci/wine/exec.sh" --kill || true
+	for k in "${killers[@]}"; do
+		"$k" --kill || true
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-step "wine"
-bash .ci/wine-setup.sh
+wines=(${WINDOWS_TESTS_WINES:-8 10})
+declare -A exec_of
+for w in "${wines[@]}"; do
+	t1=$(now)
+	case "$w" in
+	8)
+		step "wine 8 (host packages, prefix \${WINEPREFIX:-\$HOME/.wine-keepalive})"
+		bash .ci/wine-setup.sh
+		exec_of[8]=$root/.ci/wine/exec.sh
+		;;
+	10)
+		step "wine 10 (debian 13 root)"
+		exec_of[10]=$(bash .ci/wine10-setup.sh)
+		;;
+	*)
+		echo "!! unknown Wine '$w' in WINDOWS_TESTS_WINES (8 or 10)" >&2
+		exit 2
+		;;
+	esac
+	killers+=("${exec_of[$w]}")
+	echo "    (wine $w ready: $(elapsed "$t1")s)"
+done
 
 step "black-holing peer (internal/cmd/blackholed)"
 go build -o "$tmp/blackholed" ./internal/cmd/blackholed
-"$tmp/blackholed" -max-life 30m >"$tmp/addr" 2>"$tmp/blackholed.log" </dev/null &
+"$tmp/blackholed" -max-life 60m >"$tmp/addr" 2>"$tmp/blackholed.log" </dev/null &
 helper=$!
 addr=
 for _ in $(seq 100); do # 10 s
@@ -65,31 +96,48 @@ fi
 
 race=()
 if [ "${WINDOWS_TESTS_RACE:-1}" != 0 ]; then
-	# The race detector needs cgo, hence mingw-w64's C compiler.
+	# The race detector needs cgo, hence mingw-w64's C compiler
+	# (.ci/wine-setup.sh installs it).
 	race=(-race)
 	export CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc
+	command -v "$CC" >/dev/null || {
+		echo "!! $CC not found: run .ci/wine-setup.sh, or set WINDOWS_TESTS_RACE=0" >&2
+		exit 1
+	}
 else
 	echo "    race detector off (WINDOWS_TESTS_RACE=0)"
 fi
 
-step "go test ${race[*]} ./... (windows/amd64 under Wine)"
-t1=$(now)
 status=0
-GOOS=windows GOARCH=amd64 timeout --kill-after=30s "${WINDOWS_TESTS_TIMEOUT:-15m}" \
-	go test "${race[@]}" -count=1 -v -timeout 5m -exec "$root/.ci/wine/exec.sh" "$@" ./... \
-	</dev/null >"$tmp/test.log" 2>&1 || status=$?
-# Without the passing tests' chatter: failures, skips and package results.
-grep -v -E '^(=== (RUN|PAUSE|CONT|NAME)|--- PASS|PASS$)|^ +--- PASS' "$tmp/test.log" || true
-echo "    (go test: ${status}, $(elapsed "$t1")s)"
+summary=()
+for w in "${wines[@]}"; do
+	step "wine $w: go test ${race[*]} ./... (windows/amd64)"
+	t1=$(now)
+	st=0
+	log=$tmp/test-wine$w.log
+	GOOS=windows GOARCH=amd64 timeout --kill-after=30s "${WINDOWS_TESTS_TIMEOUT:-15m}" \
+		go test "${race[@]}" -count=1 -v -timeout 5m -exec "${exec_of[$w]}" "$@" ./... \
+		</dev/null >"$log" 2>&1 || st=$?
+	# Without the passing tests' chatter: failures, skips and package results.
+	grep -v -E '^(=== (RUN|PAUSE|CONT|NAME)|--- PASS|PASS$)|^ +--- PASS' "$log" || true
+	took=$(elapsed "$t1")
+	echo "    (wine $w: go test exit ${st}, ${took}s)"
 
-step "skipped tests, and why"
-# go test -v prints a test's log, its skip reason included, just before its
-# --- SKIP line.
-if grep -q -- '--- SKIP' "$tmp/test.log"; then
-	grep -B2 -- '--- SKIP' "$tmp/test.log" | grep -v -E '^(=== |--$)' || true
-else
-	echo "    none"
-fi
+	echo "    skipped tests under wine $w, and why:"
+	# go test -v prints a test's log, its skip reason included, just before
+	# its --- SKIP line.
+	if grep -q -- '--- SKIP' "$log"; then
+		grep -B2 -- '--- SKIP' "$log" | grep -v -E '^(=== |--$)' | sed 's/^/    /' || true
+	else
+		echo "    none"
+	fi
+	"${exec_of[$w]}" --kill || true
+	passed=$(grep -c -E '^ *--- PASS' "$log" || true)
+	failed=$(grep -c -E '^ *--- FAIL' "$log" || true)
+	skipped=$(grep -c -E '^ *--- SKIP' "$log" || true)
+	summary+=("wine $w: exit $st, $passed passed, $failed failed, $skipped skipped (tests and subtests), ${took}s")
+	[ "$st" = 0 ] || status=$st
+done
 
 if [ -n "$helper" ]; then
 	step "blackholed log"
@@ -97,5 +145,8 @@ if [ -n "$helper" ]; then
 fi
 
 echo
+for line in "${summary[@]}"; do
+	echo "==> $line"
+done
 echo "==> windows tests done in $(elapsed "$t0")s"
 exit "$status"

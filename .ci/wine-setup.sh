@@ -77,10 +77,11 @@ for p in "${pkgs[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
 	echo "    installing: ${missing[*]}"
-	run_logged apt-update $SUDO apt-get update -qq
+	# Another apt (another checkout's CI, say) may hold the lock: wait for it.
+	run_logged apt-update $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
 	# --no-install-recommends: libwine recommends hundreds of MB of GL, X,
 	# audio and font packages that console test binaries never use.
-	run_logged apt-install $SUDO apt-get install -y -qq --no-install-recommends \
+	run_logged apt-install $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends \
 		-o Dpkg::Use-Pty=0 "${missing[@]}"
 else
 	echo "    already installed"
@@ -97,27 +98,7 @@ smoke=0
 if [ "${WINE_SETUP_SMOKE:-1}" != 0 ] && command -v go >/dev/null 2>&1; then
 	smoke=1
 	mkdir -p "$logdir/smoke"
-	cat >"$logdir/smoke/main.go" <<'EOF'
-package main
-
-import (
-	"crypto/rand"
-	"fmt"
-	"net"
-	"runtime"
-)
-
-func main() {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b) // ProcessPrng
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	ln.Close()
-	fmt.Printf("    ok: %s/%s %s, rand %x, listen ok\n", runtime.GOOS, runtime.GOARCH, runtime.Version(), b)
-}
-EOF
+	cp "$src_dir/smoke.go" "$logdir/smoke/main.go"
 	(cd "$logdir/smoke" && GOOS=windows GOARCH=amd64 CGO_ENABLED=0 GOFLAGS= \
 		go build -o smoke.exe main.go) </dev/null >"$logdir/smoke-build.log" 2>&1 &
 	bg_pid=$!
