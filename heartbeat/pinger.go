@@ -67,17 +67,26 @@ type Pinger struct {
 	running  atomic.Bool
 }
 
-// NewPinger validates cfg and returns a Pinger.
+// NewPinger validates cfg and returns a Pinger. Idle, Interval and
+// Timeout may be at most about 73 years (math.MaxInt64/4 nanoseconds), so
+// that the times the Pinger computes from them cannot overflow.
 func NewPinger(cfg PingerConfig) (*Pinger, error) {
 	var errs []error
-	if cfg.Idle <= 0 {
-		errs = append(errs, configErr("Idle", "must be positive, got %v", cfg.Idle))
+	positive := func(field string, d time.Duration) {
+		switch {
+		case d <= 0:
+			errs = append(errs, configErr(field, "must be positive, got %v", d))
+		case d > maxDuration:
+			errs = append(errs, configErr(field, "must be at most %v, got %v", time.Duration(maxDuration), d))
+		}
 	}
-	if cfg.Interval <= 0 {
-		errs = append(errs, configErr("Interval", "must be positive, got %v", cfg.Interval))
-	}
-	if cfg.Timeout < 0 {
+	positive("Idle", cfg.Idle)
+	positive("Interval", cfg.Interval)
+	switch {
+	case cfg.Timeout < 0:
 		errs = append(errs, configErr("Timeout", "must not be negative, got %v", cfg.Timeout))
+	case cfg.Timeout > maxDuration:
+		errs = append(errs, configErr("Timeout", "must be at most %v, got %v", time.Duration(maxDuration), cfg.Timeout))
 	}
 	if cfg.Count < 1 {
 		errs = append(errs, configErr("Count", "must be at least 1, got %d", cfg.Count))

@@ -3,6 +3,7 @@ package heartbeat
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,9 @@ func TestNewPingerValidation(t *testing.T) {
 		{"zero interval", func(c *PingerConfig) { c.Interval = 0 }, []string{"Interval"}},
 		{"negative interval", func(c *PingerConfig) { c.Interval = -1 }, []string{"Interval"}},
 		{"negative timeout", func(c *PingerConfig) { c.Timeout = -1 }, []string{"Timeout"}},
+		{"huge idle", func(c *PingerConfig) { c.Idle = math.MaxInt64 }, []string{"Idle"}},
+		{"huge interval", func(c *PingerConfig) { c.Interval = 1 << 62 }, []string{"Interval"}},
+		{"huge timeout", func(c *PingerConfig) { c.Timeout = math.MaxInt64 }, []string{"Timeout"}},
 		{"zero count", func(c *PingerConfig) { c.Count = 0 }, []string{"Count"}},
 		{"negative count", func(c *PingerConfig) { c.Count = -3 }, []string{"Count"}},
 		{"nil ping", func(c *PingerConfig) { c.Ping = nil }, []string{"Ping"}},
@@ -426,4 +430,20 @@ func TestPingerRunCancelledNeverPings(t *testing.T) {
 		require.Same(t, why, p.Run(ctx))
 	}
 	assert.Zero(t, pings.Load(), "pings after cancellation")
+}
+
+// TestPingerHugeDurations: the longest durations NewPinger accepts do
+// not overflow into a ping that is due at once or a deadline in the past.
+func TestPingerHugeDurations(t *testing.T) {
+	noLeaks(t)
+	var pinged atomic.Bool
+	p, err := NewPinger(PingerConfig{
+		Idle: maxDuration, Interval: maxDuration, Timeout: maxDuration, Count: math.MaxInt,
+		Ping: func(context.Context) error { pinged.Store(true); return nil },
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, p.Run(ctx), context.DeadlineExceeded)
+	assert.False(t, pinged.Load())
 }
