@@ -255,7 +255,9 @@ func TestDeadClientOfListener(t *testing.T) {
 		"Listener": func(t *testing.T) net.Listener {
 			ln, err := net.Listen("tcp4", "127.0.0.1:0")
 			require.NoError(t, err)
-			return cfg.Listener(ln)
+			wrapped, err := cfg.Listener(ln)
+			require.NoError(t, err)
+			return wrapped
 		},
 	}
 	for name, listen := range listeners {

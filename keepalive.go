@@ -163,10 +163,16 @@ func (c Config) Validate() error {
 //
 // conn may be a *net.TCPConn, anything with a NetConn() net.Conn method (such
 // as *tls.Conn), unwrapped repeatedly, or any syscall.Conn whose socket is
-// TCP. Other connections get an error wrapping ErrNotTCP, a closed one an
+// TCP. Other connections, including a syscall.Conn whose descriptor is not a
+// socket or a raw IP socket, get an error wrapping ErrNotTCP, a closed one an
 // error matching net.ErrClosed. c is validated before the socket is touched,
 // and keepalive is switched on only after every timing has been set, so a
 // refused value never leaves probes running on a half-set configuration.
+//
+// Each field is its own system call: two Applies racing on one socket are
+// not atomic with each other and may leave a mix of both Configs. Apply
+// (and Get, Disable) on a *net.TCPConn, or on wrappers of one, allocates
+// nothing.
 func (c Config) Apply(conn net.Conn) error {
 	v, err := c.values(native)
 	if err != nil {
@@ -175,26 +181,10 @@ func (c Config) Apply(conn net.Conn) error {
 	return applyValues(conn, &v)
 }
 
-// applyValues is Apply for a Config already validated and converted. The
-// common case is spelled out so that the compiler sees the concrete RawConn
-// and the closure stays on the stack: no allocation.
+// applyValues is Apply for a Config already validated and converted.
 func applyValues(conn net.Conn, v *values) error {
-	if tc, ok := conn.(*net.TCPConn); ok && tc != nil {
-		rc, err := tc.SyscallConn()
-		if err != nil {
-			return err
-		}
-		var opErr error
-		if err := rc.Control(func(fd uintptr) { opErr = setAll(fd, v) }); err != nil {
-			return err
-		}
-		return opErr
-	}
-	rc, err := rawConnOf(conn)
-	if err != nil {
-		return err
-	}
-	return applyRaw(rc, *v, true)
+	op := sockOp{kind: opApply, v: *v}
+	return op.onConn(conn)
 }
 
 // ApplyRawConn is Apply for a raw connection, such as one from
@@ -204,10 +194,8 @@ func (c Config) ApplyRawConn(rc syscall.RawConn) error {
 	if err != nil {
 		return err
 	}
-	if rc == nil {
-		return fmt.Errorf("%w: nil syscall.RawConn", ErrNotTCP)
-	}
-	return applyRaw(rc, v, true)
+	op := sockOp{kind: opApply, check: true, v: v}
+	return op.onRaw(rc)
 }
 
 // Control applies c to a socket before it connects or listens. Its signature
@@ -217,7 +205,9 @@ func (c Config) ApplyRawConn(rc syscall.RawConn) error {
 //
 // Set KeepAlive to -1 there, or Go applies its own 15 s keepalive after
 // connecting and overwrites c; [Config.Dialer] and [Config.ListenConfig] do
-// that for you. A network other than tcp, tcp4 or tcp6 gets ErrNotTCP.
+// that for you, and also dial and listen on networks other than TCP. Used on
+// its own, Control refuses a network other than tcp, tcp4 or tcp6 with
+// ErrNotTCP.
 func (c Config) Control(network, address string, rc syscall.RawConn) error {
 	v, err := c.values(native)
 	if err != nil {
@@ -226,123 +216,154 @@ func (c Config) Control(network, address string, rc syscall.RawConn) error {
 	if err := checkNetwork(network); err != nil {
 		return err
 	}
-	return applyRaw(rc, v, false)
+	op := sockOp{kind: opApply, v: v}
+	return op.onRaw(rc)
 }
 
 // checkNetwork accepts the TCP networks of package net.
 func checkNetwork(network string) error {
+	if !isTCPNetwork(network) {
+		return fmt.Errorf("%w: network %q", ErrNotTCP, network)
+	}
+	return nil
+}
+
+// isTCPNetwork reports whether network names TCP, as package net passes it
+// to a Control func.
+func isTCPNetwork(network string) bool {
 	switch network {
 	case "tcp", "tcp4", "tcp6":
-		return nil
+		return true
 	}
-	return fmt.Errorf("%w: network %q", ErrNotTCP, network)
+	return false
 }
 
 // Get returns what the kernel holds for conn now, OS defaults included: on a
 // fresh Linux socket, Enabled false and 2h0m0s / 1m15s / 9 probes (from
-// /proc/sys/net/ipv4/tcp_keepalive_*), UserTimeout 0.
+// /proc/sys/net/ipv4/tcp_keepalive_*), UserTimeout 0. It takes the
+// connections Apply takes.
 func Get(conn net.Conn) (State, error) {
-	if tc, ok := conn.(*net.TCPConn); ok && tc != nil {
-		var s State
-		rc, err := tc.SyscallConn()
-		if err != nil {
-			return s, err
-		}
-		var opErr error
-		if err := rc.Control(func(fd uintptr) { opErr = getAll(fd, &s) }); err != nil {
-			return s, err
-		}
-		return s, opErr
-	}
-	rc, err := rawConnOf(conn)
-	if err != nil {
-		return State{}, err
-	}
-	return getRaw(rc)
+	op := sockOp{kind: opGet}
+	err := op.onConn(conn)
+	return op.s, err
 }
 
 // getRaw is Get for a socket not yet known to be TCP.
 func getRaw(rc syscall.RawConn) (State, error) {
-	if rc == nil {
-		return State{}, fmt.Errorf("%w: nil syscall.RawConn", ErrNotTCP)
-	}
-	var s State
-	var opErr error
-	err := rc.Control(func(fd uintptr) {
-		if opErr = checkTCP(fd); opErr == nil {
-			opErr = getAll(fd, &s)
-		}
-	})
-	if err != nil {
-		return s, err
-	}
-	return s, opErr
+	op := sockOp{kind: opGet, check: true}
+	err := op.onRaw(rc)
+	return op.s, err
 }
 
 // Disable turns keepalive probes off for conn. The timings stay as they are,
 // so a later Apply with a zero Config turns them back on unchanged.
 func Disable(conn net.Conn) error {
-	if tc, ok := conn.(*net.TCPConn); ok && tc != nil {
-		rc, err := tc.SyscallConn()
-		if err != nil {
-			return err
-		}
-		var opErr error
-		if err := rc.Control(func(fd uintptr) { opErr = setEnabled(fd, false) }); err != nil {
-			return err
-		}
-		return opErr
-	}
-	rc, err := rawConnOf(conn)
-	if err != nil {
-		return err
-	}
-	var opErr error
-	err = rc.Control(func(fd uintptr) {
-		if opErr = checkTCP(fd); opErr == nil {
-			opErr = setEnabled(fd, false)
-		}
-	})
-	if err != nil {
-		return err
-	}
-	return opErr
+	op := sockOp{kind: opDisable}
+	return op.onConn(conn)
 }
 
-// applyRaw sets v on rc's socket, first checking that the socket is TCP when
-// check is set (when nothing else has said so).
-func applyRaw(rc syscall.RawConn, v values, check bool) error {
+// A sockOp is one of Apply, Get and Disable on one socket: what runs inside
+// RawConn.Control, with its input and its result.
+type sockOp struct {
+	kind  opKind
+	check bool   // make sure the socket is TCP first
+	v     values // opApply: what to set
+	s     State  // opGet: what was read
+	err   error  // the outcome of run
+}
+
+type opKind uint8
+
+const (
+	opApply opKind = iota
+	opGet
+	opDisable
+)
+
+// opNames name the operations in a *net.OpError.
+var opNames = [...]string{opApply: "apply", opGet: "get", opDisable: "disable"}
+
+// run performs op on the socket fd, inside RawConn.Control.
+func (op *sockOp) run(fd uintptr) {
+	if op.check {
+		if op.err = checkTCP(fd); op.err != nil {
+			return
+		}
+	}
+	switch op.kind {
+	case opApply:
+		op.err = setAll(fd, &op.v)
+	case opGet:
+		op.err = getAll(fd, &op.s)
+	case opDisable:
+		op.err = setEnabled(fd, false)
+	}
+}
+
+// onConn runs op on conn's socket, found as Apply's doc says.
+//
+// This and onRaw are the only calls of RawConn.Control, and they keep Apply,
+// Get and Disable free of allocations by one rule: the func handed to
+// Control is op.run, a method value of the caller's op, and op itself never
+// escapes. For a *net.TCPConn the compiler sees the concrete RawConn, so op
+// stays on the caller's stack ("does not escape" under -gcflags=-m); any
+// other RawConn is an interface that may keep the func, so onRaw runs a copy
+// of op, which is what goes to the heap, on that path only. Fields of
+// sockOp hold values, never pointers to the caller's variables, so that the
+// copy cannot make them escape either.
+func (op *sockOp) onConn(conn net.Conn) error {
+	tc, other, err := socketOf(conn)
+	if err != nil {
+		return err
+	}
+	if tc == nil {
+		op.check = true
+		return op.onRaw(other)
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	if err := rc.Control(op.run); err != nil {
+		return err
+	}
+	if op.err != nil {
+		// Name the connection, as package net does; only on failure,
+		// so that success costs nothing.
+		return &net.OpError{Op: opNames[op.kind], Net: "tcp", Source: tc.LocalAddr(), Addr: tc.RemoteAddr(), Err: op.err}
+	}
+	return nil
+}
+
+// onRaw runs op on rc's socket; see onConn for why it runs a copy.
+func (op *sockOp) onRaw(rc syscall.RawConn) error {
 	if rc == nil {
 		return fmt.Errorf("%w: nil syscall.RawConn", ErrNotTCP)
 	}
-	var opErr error
-	err := rc.Control(func(fd uintptr) {
-		if check {
-			if opErr = checkTCP(fd); opErr != nil {
-				return
-			}
-		}
-		opErr = setAll(fd, &v)
-	})
-	if err != nil {
+	heap := *op
+	if err := rc.Control(heap.run); err != nil {
 		return err
 	}
-	return opErr
+	*op = heap
+	return op.err
 }
 
 // maxUnwrap bounds how many NetConn layers are peeled off, so a wrapper
 // that returns itself cannot loop forever.
 const maxUnwrap = 32
 
-// rawConnOf finds the socket behind conn: through NetConn() layers (such as
-// *tls.Conn) down to a syscall.Conn. The caller still has to check that the
-// socket is TCP, except for a *net.TCPConn.
-func rawConnOf(conn net.Conn) (syscall.RawConn, error) {
+// socketOf finds the socket behind conn: through NetConn() layers (such as
+// *tls.Conn) down to a *net.TCPConn, returned as tc, or else to another
+// syscall.Conn, whose RawConn is returned as other: the caller still has to
+// check that its socket is TCP.
+func socketOf(conn net.Conn) (tc *net.TCPConn, other syscall.RawConn, err error) {
 	for range maxUnwrap {
 		if isNil(conn) {
-			return nil, fmt.Errorf("%w: nil connection", ErrNotTCP)
+			return nil, nil, fmt.Errorf("%w: nil connection", ErrNotTCP)
 		}
 		switch c := conn.(type) {
+		case *net.TCPConn:
+			return c, nil, nil
 		case interface{ NetConn() net.Conn }:
 			conn = c.NetConn()
 		case syscall.Conn:
@@ -350,21 +371,21 @@ func rawConnOf(conn net.Conn) (syscall.RawConn, error) {
 			if err == nil && rc == nil {
 				err = fmt.Errorf("%w: %T has no socket", ErrNotTCP, conn)
 			}
-			return rc, err
+			return nil, rc, err
 		default:
-			return nil, fmt.Errorf("%w: %T has no socket", ErrNotTCP, conn)
+			return nil, nil, fmt.Errorf("%w: %T has no socket", ErrNotTCP, conn)
 		}
 	}
-	return nil, fmt.Errorf("%w: more than %d NetConn layers", ErrNotTCP, maxUnwrap)
+	return nil, nil, fmt.Errorf("%w: more than %d NetConn layers", ErrNotTCP, maxUnwrap)
 }
 
-// isNil reports whether conn is nil or holds a nil pointer, on which a
-// method call would panic.
-func isNil(conn net.Conn) bool {
-	if conn == nil {
+// isNil reports whether x (a connection or a listener) is nil or holds a
+// nil pointer, on which a method call would panic.
+func isNil(x any) bool {
+	if x == nil {
 		return true
 	}
-	v := reflect.ValueOf(conn)
+	v := reflect.ValueOf(x)
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan:
 		return v.IsNil()

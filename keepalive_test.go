@@ -404,15 +404,16 @@ func TestListener(t *testing.T) {
 	cfg := Config{Idle: 6 * time.Second, Interval: 2 * time.Second, Count: 5, UserTimeout: 3 * time.Second}
 	plain, err := net.Listen("tcp", "127.0.0.1:0") // Go sets its 15 s default on every accept
 	require.NoError(t, err)
-	ln := cfg.Listener(plain)
+	ln, err := cfg.Listener(plain)
+	require.NoError(t, err)
 	defer ln.Close()
 	_, s := dialAccept(t, ln, &net.Dialer{})
 	assert.Equal(t, State{Enabled: true, Config: cfg}, mustGet(t, s))
 	assert.Same(t, plain, ln.(interface{ Unwrap() net.Listener }).Unwrap())
 
-	bad := Config{Count: 500}.Listener(plain)
-	_, err = bad.Accept()
-	assert.ErrorIs(t, err, ErrOutOfRange)
+	bad, err := Config{Count: 500}.Listener(plain)
+	assert.ErrorIs(t, err, ErrOutOfRange, "validated when built")
+	assert.Nil(t, bad)
 }
 
 // The listener helpers rely on which options an accepted socket copies from
@@ -559,7 +560,8 @@ func TestListenerOnMPTCP(t *testing.T) {
 	lc.SetMultipathTCP(true)
 	plain, err := lc.Listen(context.Background(), "tcp4", "127.0.0.1:0")
 	require.NoError(t, err)
-	ln := cfg.Listener(plain)
+	ln, err := cfg.Listener(plain)
+	require.NoError(t, err)
 	defer ln.Close()
 	d := &net.Dialer{}
 	d.SetMultipathTCP(true)

@@ -99,7 +99,12 @@ var fillDefaults = sync.OnceValue(func() Config {
 func checkTCP(fd uintptr) error {
 	var info windows.WSAProtocolInfo
 	n := int32(unsafe.Sizeof(info))
-	if err := windows.Getsockopt(windows.Handle(fd), windows.SOL_SOCKET, soProtocolInfoW, (*byte)(unsafe.Pointer(&info)), &n); err != nil {
+	err := windows.Getsockopt(windows.Handle(fd), windows.SOL_SOCKET, soProtocolInfoW, (*byte)(unsafe.Pointer(&info)), &n)
+	switch {
+	case errors.Is(err, windows.WSAENOTSOCK):
+		// A handle that is no socket at all (a pipe, a file).
+		return fmt.Errorf("%w: not a socket", ErrNotTCP)
+	case err != nil:
 		return &OptionError{Op: "get", Option: "SO_PROTOCOL_INFOW", Err: err}
 	}
 	if info.SocketType != windows.SOCK_STREAM || info.Protocol != windows.IPPROTO_TCP {

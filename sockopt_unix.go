@@ -103,8 +103,13 @@ func isTimedOut(err error) bool {
 }
 
 // checkProtocol tells a TCP socket from any other where the OS names a
-// socket's protocol (SO_PROTOCOL): it must be one of protos.
+// socket's protocol (SO_PROTOCOL): a stream socket whose protocol is one of
+// protos. The type matters too: a raw IP socket opened for protocol TCP
+// (ip4:tcp) has SO_PROTOCOL IPPROTO_TCP.
 func checkProtocol(fd uintptr, soProtocol int, protos ...int) error {
+	if err := checkType(fd); err != nil {
+		return err
+	}
 	proto, err := getInt(fd, unix.SOL_SOCKET, soProtocol)
 	if err != nil {
 		return &OptionError{Op: "get", Option: "SO_PROTOCOL", Err: err}
@@ -120,12 +125,8 @@ func checkProtocol(fd uintptr, soProtocol int, protos ...int) error {
 // checkStream tells a TCP socket from any other where the OS cannot name a
 // socket's protocol: a stream socket of the Internet families is TCP.
 func checkStream(fd uintptr) error {
-	typ, err := getInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
-	if err != nil {
-		return &OptionError{Op: "get", Option: "SO_TYPE", Err: err}
-	}
-	if typ != unix.SOCK_STREAM {
-		return fmt.Errorf("%w: socket type %d", ErrNotTCP, typ)
+	if err := checkType(fd); err != nil {
+		return err
 	}
 	sa, err := unix.Getsockname(int(fd))
 	switch {
@@ -139,4 +140,19 @@ func checkStream(fd uintptr) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %T socket", ErrNotTCP, sa)
+}
+
+// checkType makes sure fd is a stream socket. A descriptor that is no
+// socket at all (a pipe, a file) is not TCP either.
+func checkType(fd uintptr) error {
+	typ, err := getInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
+	switch {
+	case errors.Is(err, unix.ENOTSOCK):
+		return fmt.Errorf("%w: not a socket", ErrNotTCP)
+	case err != nil:
+		return &OptionError{Op: "get", Option: "SO_TYPE", Err: err}
+	case typ != unix.SOCK_STREAM:
+		return fmt.Errorf("%w: socket type %d", ErrNotTCP, typ)
+	}
+	return nil
 }

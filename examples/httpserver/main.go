@@ -123,7 +123,12 @@ func listen(ctx context.Context, o options) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	return o.cfg.Listener(ln), nil
+	wrapped, err := o.cfg.Listener(ln)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return wrapped, nil
 }
 
 type connKey struct{}

@@ -86,7 +86,14 @@ func listen(ctx context.Context, plainAddr, helperAddr, wrappedAddr string) ([]n
 		helper.Close()
 		return nil, err
 	}
-	return []namedListener{{"plain", plain}, {"helper", helper}, {"wrapped", cfg.Listener(wrapped)}}, nil
+	wrapper, err := cfg.Listener(wrapped)
+	if err != nil {
+		plain.Close()
+		helper.Close()
+		wrapped.Close()
+		return nil, err
+	}
+	return []namedListener{{"plain", plain}, {"helper", helper}, {"wrapped", wrapper}}, nil
 }
 
 // newServer answers every request with "hello".

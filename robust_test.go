@@ -1,0 +1,285 @@
+//go:build linux
+
+package keepalive
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// serveDNS answers every A query it receives on pc with addr, until pc is
+// closed: just enough of RFC 1035 for a net.Resolver.
+func serveDNS(pc net.PacketConn, addr [4]byte) {
+	buf := make([]byte, 512)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		if n < 12 {
+			continue
+		}
+		q := buf[:n]
+		// The question: labels up to the zero byte, then type and class.
+		end := 12
+		for end < len(q) && q[end] != 0 {
+			end += int(q[end]) + 1
+		}
+		end += 5
+		if end > len(q) {
+			continue
+		}
+		resp := append([]byte{}, q[:end]...)
+		binary.BigEndian.PutUint16(resp[2:], 0x8180) // response, recursion available, no error
+		binary.BigEndian.PutUint16(resp[4:], 1)      // one question
+		binary.BigEndian.PutUint16(resp[6:], 0)      // answers, filled below
+		binary.BigEndian.PutUint16(resp[8:], 0)
+		binary.BigEndian.PutUint16(resp[10:], 0)
+		if binary.BigEndian.Uint16(q[end-4:]) == 1 { // type A
+			binary.BigEndian.PutUint16(resp[6:], 1)
+			resp = append(resp, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4)
+			resp = append(resp, addr[:]...)
+		}
+		_, _ = pc.WriteTo(resp, from)
+	}
+}
+
+// A Dialer copy dials UDP and Unix sockets as its base would, so it can
+// serve a net.Resolver; only TCP sockets get keepalive.
+func TestDialerDialsEveryNetwork(t *testing.T) {
+	cfg := Config{Idle: 7 * time.Second, Interval: 3 * time.Second, Count: 4}
+	d := cfg.Dialer(nil)
+
+	dns, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer dns.Close()
+	go serveDNS(dns, [4]byte{192, 0, 2, 7})
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, network, dns.LocalAddr().String())
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	addrs, err := r.LookupHost(ctx, "keepalive.test.")
+	require.NoError(t, err)
+	assert.Contains(t, addrs, "192.0.2.7")
+
+	udp, err := d.Dial("udp4", dns.LocalAddr().String())
+	require.NoError(t, err)
+	udp.Close()
+
+	path := t.TempDir() + "/s"
+	ul, err := net.Listen("unix", path)
+	require.NoError(t, err)
+	defer ul.Close()
+	uc, err := d.Dial("unix", path)
+	require.NoError(t, err)
+	uc.Close()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	c, _ := dialAccept(t, ln, d)
+	assert.Equal(t, State{Enabled: true, Config: cfg}, mustGet(t, c))
+}
+
+// A ListenConfig copy listens on UDP and Unix sockets as its base would.
+func TestListenConfigListensEveryNetwork(t *testing.T) {
+	cfg := Config{Idle: 7 * time.Second, Interval: 3 * time.Second, Count: 4}
+	lc := cfg.ListenConfig(nil)
+	pc, err := lc.ListenPacket(context.Background(), "udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	pc.Close()
+	ul, err := lc.Listen(context.Background(), "unix", t.TempDir()+"/s")
+	require.NoError(t, err)
+	ul.Close()
+}
+
+// countingControl counts the calls of a base Control func.
+type countingControl struct{ calls int }
+
+func (c *countingControl) control(string, string, syscall.RawConn) error {
+	c.calls++
+	return nil
+}
+
+// mptcpAvailable skips the test, saying why, where the kernel has no
+// Multipath TCP: then there is nothing to fall back from.
+func mptcpAvailable(t *testing.T) {
+	t.Helper()
+	s, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, unix.IPPROTO_MPTCP)
+	if err != nil {
+		t.Skipf("no Multipath TCP on this kernel: %v", err)
+	}
+	unix.Close(s)
+}
+
+// Linux has no TCP_USER_TIMEOUT on an MPTCP socket. A Config with
+// UserTimeout makes the helpers use plain TCP up front, so the base Control
+// runs once per socket and the timeout holds; without UserTimeout, the
+// base's MPTCP choice stands.
+func TestUserTimeoutChoosesPlainTCP(t *testing.T) {
+	mptcpAvailable(t)
+	cfg := Config{Idle: 6 * time.Second, Interval: 2 * time.Second, Count: 5, UserTimeout: 3 * time.Second}
+	want := State{Enabled: true, Config: cfg}
+
+	t.Run("ListenConfig", func(t *testing.T) {
+		var cc countingControl
+		ln, err := cfg.ListenConfig(&net.ListenConfig{Control: cc.control}).Listen(context.Background(), "tcp4", "127.0.0.1:0")
+		require.NoError(t, err)
+		defer ln.Close()
+		assert.Equal(t, 1, cc.calls, "base Control runs once")
+		_, s := dialAccept(t, ln, &net.Dialer{KeepAlive: -1})
+		assert.Equal(t, want, mustGet(t, s))
+	})
+	t.Run("Listen", func(t *testing.T) {
+		var cc countingControl
+		ln, err := cfg.Listen(context.Background(), &net.ListenConfig{Control: cc.control}, "tcp4", "127.0.0.1:0")
+		require.NoError(t, err)
+		defer ln.Close()
+		assert.Equal(t, 1, cc.calls, "base Control runs once")
+		_, s := dialAccept(t, ln, &net.Dialer{KeepAlive: -1})
+		assert.Equal(t, want, mustGet(t, s))
+	})
+	t.Run("Dialer", func(t *testing.T) {
+		lc := net.ListenConfig{}
+		lc.SetMultipathTCP(true)
+		ln, err := lc.Listen(context.Background(), "tcp4", "127.0.0.1:0")
+		require.NoError(t, err)
+		defer ln.Close()
+		var cc countingControl
+		base := &net.Dialer{Control: cc.control}
+		base.SetMultipathTCP(true)
+		c, _ := dialAccept(t, ln, cfg.Dialer(base))
+		assert.Equal(t, 1, cc.calls, "base Control runs once")
+		mptcp, err := c.MultipathTCP()
+		require.NoError(t, err)
+		assert.False(t, mptcp, "plain TCP, so that UserTimeout holds")
+		assert.Equal(t, want, mustGet(t, c))
+		assert.True(t, base.MultipathTCP(), "base left alone")
+
+		// Without UserTimeout the base's choice stands.
+		noUT := Config{Idle: 6 * time.Second}
+		c, _ = dialAccept(t, ln, noUT.Dialer(base))
+		mptcp, err = c.MultipathTCP()
+		require.NoError(t, err)
+		assert.True(t, mptcp, "MPTCP kept")
+	})
+}
+
+// A Listener wrapper hands on what is not TCP untouched, so that a server
+// over a Unix listener serves; it refuses a nil listener when built.
+func TestListenerNotTCP(t *testing.T) {
+	cfg := Config{Idle: 6 * time.Second}
+	_, err := cfg.Listener(nil)
+	assert.ErrorIs(t, err, ErrNotTCP)
+	_, err = cfg.Listener((*net.TCPListener)(nil))
+	assert.ErrorIs(t, err, ErrNotTCP)
+
+	path := t.TempDir() + "/s"
+	ul, err := net.Listen("unix", path)
+	require.NoError(t, err)
+	ln, err := cfg.Listener(ul)
+	require.NoError(t, err)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "hello") })}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", path)
+		},
+	}}
+	resp, err := client.Get("http://unix/")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(body))
+	require.NoError(t, srv.Close())
+	assert.ErrorIs(t, <-done, http.ErrServerClosed)
+}
+
+// A raw IP socket for protocol TCP has SO_PROTOCOL IPPROTO_TCP, but it is
+// not a TCP connection.
+func TestRawIPSocketIsNotTCP(t *testing.T) {
+	ip, err := net.ListenIP("ip4:tcp", &net.IPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if errors.Is(err, os.ErrPermission) {
+		t.Skipf("raw sockets need CAP_NET_RAW: %v", err)
+	}
+	require.NoError(t, err)
+	defer ip.Close()
+	assert.ErrorIs(t, Config{}.Apply(ip), ErrNotTCP)
+	_, err = Get(ip)
+	assert.ErrorIs(t, err, ErrNotTCP)
+	assert.ErrorIs(t, Disable(ip), ErrNotTCP)
+	rc, err := ip.SyscallConn()
+	require.NoError(t, err)
+	assert.ErrorIs(t, Config{}.ApplyRawConn(rc), ErrNotTCP)
+	var on int
+	require.NoError(t, rc.Control(func(fd uintptr) { on, err = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE) }))
+	require.NoError(t, err)
+	assert.Zero(t, on, "SO_KEEPALIVE switched on on a raw socket")
+}
+
+// A syscall.Conn whose descriptor is no socket at all is not TCP either.
+func TestPipeIsNotTCP(t *testing.T) {
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer r.Close()
+	defer w.Close()
+	p1, p2 := net.Pipe()
+	defer p1.Close()
+	defer p2.Close()
+	conn := syscallOnly{p1, r}
+	assert.ErrorIs(t, Config{Idle: time.Second}.Apply(conn), ErrNotTCP)
+	_, err = Get(conn)
+	assert.ErrorIs(t, err, ErrNotTCP)
+	assert.ErrorIs(t, Disable(conn), ErrNotTCP)
+}
+
+// Through *tls.Conn and any NetConn chain, Apply, Get and Disable take the
+// *net.TCPConn's own path: no allocation.
+func TestZeroAllocationsThroughWrappers(t *testing.T) {
+	c, _ := pair(t)
+	cfg := Config{Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 3}
+	for name, conn := range map[string]net.Conn{
+		"tls.Conn":        tls.Client(c, &tls.Config{}),
+		"NetConn chain":   netConnWrapper{netConnWrapper{tls.Server(c, &tls.Config{})}},
+		"*net.TCPConn":    c,
+		"net.Conn of TCP": net.Conn(c),
+	} {
+		require.NoError(t, cfg.Apply(conn), name)
+		assert.Zero(t, testing.AllocsPerRun(100, func() { _ = cfg.Apply(conn) }), "Apply through %s", name)
+		assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = Get(conn) }), "Get through %s", name)
+		assert.Zero(t, testing.AllocsPerRun(100, func() { _ = Disable(conn) }), "Disable through %s", name)
+	}
+}
+
+// An OS error names the connection, as package net's errors do.
+func TestOSErrorNamesConnection(t *testing.T) {
+	c, _ := pair(t)
+	saved := native
+	p := *native
+	p.knobs[count].max = 1000 // let a value the kernel refuses through validation
+	native = &p
+	defer func() { native = saved }()
+	err := Config{Count: 200}.Apply(c)
+	var oe *net.OpError
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, c.LocalAddr(), oe.Source)
+	assert.Equal(t, c.RemoteAddr(), oe.Addr)
+	assert.ErrorIs(t, err, syscall.EINVAL)
+	assert.EqualError(t, err, "apply tcp "+c.LocalAddr().String()+"->"+c.RemoteAddr().String()+": keepalive: set TCP_KEEPCNT=200: invalid argument")
+}
