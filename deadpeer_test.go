@@ -104,7 +104,7 @@ func TestDeadPeerIdle(t *testing.T) {
 				return
 			}
 			client, server := blackhole.Pair(t)
-			bound := cfg.DetectionBound()
+			bound := boundOf(t, cfg)
 			start := time.Now()
 			require.NoError(t, cfg.Apply(client))
 			require.NoError(t, blackhole.Drop(server))
@@ -130,7 +130,7 @@ func TestDeadPeerKeepaliveOff(t *testing.T) {
 	require.NoError(t, Disable(client))
 	require.NoError(t, blackhole.Drop(server))
 
-	limit := cfg.DetectionBound() + time.Second
+	limit := boundOf(t, cfg) + time.Second
 	took, err := readFails(t, client, time.Now(), limit)
 	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
 	assert.False(t, IsDeadPeer(err))
@@ -156,7 +156,7 @@ func TestDeadPeerDataInFlight(t *testing.T) {
 		_, err := client.Write([]byte("unacknowledged"))
 		require.NoError(t, err)
 
-		limit := cfg.DetectionBound() + 2*time.Second
+		limit := boundOf(t, cfg) + 2*time.Second
 		_, err = readFails(t, client, time.Now(), limit)
 		require.ErrorIs(t, err, os.ErrDeadlineExceeded, "keepalive fired with data in flight")
 		info := tcpInfo(t, client)
@@ -204,7 +204,7 @@ func TestDeadPeerComesBack(t *testing.T) {
 	assert.NotZero(t, tcpInfo(t, client).Probes, "no probe went unanswered")
 	require.NoError(t, blackhole.Restore(server))
 
-	limit := cfg.DetectionBound() + time.Second
+	limit := boundOf(t, cfg) + time.Second
 	_, err := readFails(t, client, time.Now(), limit)
 	require.ErrorIs(t, err, os.ErrDeadlineExceeded, "the connection was dropped although the peer came back")
 	info := tcpInfo(t, client)
@@ -230,7 +230,7 @@ func TestDeadPeerRebooted(t *testing.T) {
 	require.NoError(t, cfg.Apply(client))
 	require.NoError(t, blackhole.Forget(server))
 
-	took, err := readFails(t, client, start, cfg.DetectionBound()+5*time.Second)
+	took, err := readFails(t, client, start, boundOf(t, cfg)+5*time.Second)
 	require.ErrorIs(t, err, syscall.ECONNRESET)
 	assert.False(t, IsDeadPeer(err), "a reset is an answer, not a dead peer")
 	assertRatio(t, took, cfg.Idle, 1.0, 1.3)
@@ -271,7 +271,7 @@ func TestDeadClientOfListener(t *testing.T) {
 			client, server := dialAccept(t, ln, &net.Dialer{KeepAlive: -1})
 			require.NoError(t, blackhole.Drop(client))
 
-			bound := cfg.DetectionBound()
+			bound := boundOf(t, cfg)
 			took, err := readFails(t, server, start, bound+5*time.Second)
 			require.ErrorIs(t, err, syscall.ETIMEDOUT)
 			t.Log(record("accepted via "+name, took, bound))

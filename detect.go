@@ -1,7 +1,10 @@
 package keepalive
 
 import (
+	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"time"
 )
 
@@ -13,10 +16,12 @@ import (
 // connection and a blocked Read fails with an error for which [IsDeadPeer]
 // reports true.
 //
-// It returns 0 when Idle, Interval or Count is zero, since the socket's own
-// value then counts: use [Get] to learn it, and State.DetectionBound. Where
-// the OS probes a fixed number of times (Windows without TCP_KEEPCNT: 10),
-// that number counts instead of Count.
+// An invalid Config has no bound: the error is Validate's (a *RangeError),
+// and the duration 0. A valid Config that leaves Idle, Interval or Count
+// zero returns 0 and a nil error: the socket's own value then counts, so
+// use [Get] to learn it, and State.DetectionBound. Where the OS probes a
+// fixed number of times (Windows without TCP_KEEPCNT: 10), that number
+// counts instead of Count.
 //
 // The bound covers an idle connection. While sent data is unacknowledged
 // the kernel sends no keepalive probes; UserTimeout bounds that case. On
@@ -24,20 +29,21 @@ import (
 // connection: it is dropped at the first probe interval that ends after
 // UserTimeout, so a UserTimeout below Idle + Interval*Count shortens the
 // bound and one above it lengthens it. [Within] sets them equal.
-func (c Config) DetectionBound() time.Duration {
+func (c Config) DetectionBound() (time.Duration, error) {
 	return c.detectionBound(native)
 }
 
-func (c Config) detectionBound(p *platform) time.Duration {
+func (c Config) detectionBound(p *platform) (time.Duration, error) {
+	// Validated first, so that the arithmetic below cannot overflow.
+	if _, err := c.values(p); err != nil {
+		return 0, err
+	}
 	if p.knobs[count].name == "" && p.fixedCount > 0 {
 		// The OS probes a fixed number of times, whatever Count says.
 		c.Count = p.fixedCount
 	}
-	if c.Idle <= 0 || c.Interval <= 0 || c.Count <= 0 {
-		return 0
-	}
-	if _, err := c.values(p); err != nil {
-		return 0 // out of range: no bound, and no overflow below
+	if c.Idle == 0 || c.Interval == 0 || c.Count == 0 {
+		return 0, nil
 	}
 	round := func(d time.Duration, k knob) time.Duration {
 		u := p.knobs[k].unit
@@ -55,7 +61,7 @@ func (c Config) detectionBound(p *platform) time.Duration {
 		ut := round(c.UserTimeout, userTimeout)
 		probes = max(1, (ut-idle+interval-1)/interval)
 	}
-	return idle + interval*probes
+	return idle + interval*probes, nil
 }
 
 // probesWithin is how many unanswered probes Within allows before it
@@ -75,8 +81,13 @@ const probesWithin = 3
 //
 // The price of a small d is probe traffic (one small segment per Interval
 // per idle connection) and false positives: a network outage longer than d
-// kills connections that would have survived it. Error if d is too short
-// for this OS (2 s on Linux) or too long for its limits.
+// kills connections that would have survived it.
+//
+// A d too short for this OS (2 s on Linux) is an error: a *RangeError for
+// Field "Idle+Interval*Count" whose Min is the shortest d this OS allows and
+// whose Max is the longest bound its limits allow. A d beyond that Max is
+// not an error: it gets a Config whose bound is shorter than d, as short as
+// the limits force.
 func Within(d time.Duration) (Config, error) {
 	return within(d, native)
 }
@@ -89,34 +100,52 @@ func within(d time.Duration, p *platform) (Config, error) {
 	}
 	// Everything below counts whole units; the knobs' limits too.
 	inUnits := func(o *sockopt, n int) int64 { return roundUp(int64(n)*int64(o.unit), unit) }
-	idleMin, idleMax := inUnits(ik, ik.min), int64(ik.max)*int64(ik.unit)/int64(unit)
-	ivlMin, ivlMax := inUnits(vk, vk.min), int64(vk.max)*int64(vk.unit)/int64(unit)
-	n := int64(d / unit)
+	floorUnits := func(d time.Duration) int64 { return int64(d) / int64(unit) }
+	idleMin, idleMax := inUnits(ik, ik.min), floorUnits(time.Duration(ik.max)*ik.unit)
+	ivlMin, ivlMax := inUnits(vk, vk.min), floorUnits(time.Duration(vk.max)*vk.unit)
 
 	// Up to three probes, as many as fit; where the OS fixes the count,
 	// the timings must fit that.
-	count, fixed := min(int64(probesWithin), (n-idleMin)/ivlMin), p.knobs[count].name == "" && p.fixedCount > 0
+	n := int64(max(d, 0) / unit)
+	probes, fixed := int64(probesWithin), p.knobs[count].name == "" && p.fixedCount > 0
 	if fixed {
-		count = int64(p.fixedCount)
+		probes = int64(p.fixedCount)
 	}
-	if count < 1 || n < idleMin+count*ivlMin {
-		least := time.Duration(idleMin+max(count, 1)*ivlMin) * unit
-		return Config{}, fmt.Errorf("%w: keepalive: cannot detect a dead peer within %v on %s: it takes at least %v", ErrOutOfRange, d, p.goos, least)
+	// The longest detection the limits allow: each knob's own, the
+	// kernel's on the probing time and on the whole, and UserTimeout's,
+	// which is set to the whole.
+	ivlMax = min(ivlMax, p.limits.probingUnits(unit)/probes)
+	longest := min(idleMax+probes*ivlMax, p.limits.detectionUnits(unit))
+	if ut := &p.knobs[userTimeout]; ut.name != "" {
+		longest = min(longest, floorUnits(time.Duration(ut.max)*ut.unit))
+	}
+	total := min(n, longest)
+	if !fixed {
+		probes = min(probes, (total-idleMin)/ivlMin)
+	}
+	if probes < 1 || total < idleMin+probes*ivlMin {
+		least := idleMin + max(probes, 1)*ivlMin
+		return Config{}, &RangeError{
+			Field: "Idle+Interval*Count", Option: detectionOption(p), OS: p.goos,
+			Value: int64(d), Min: least * int64(unit), Max: longest * int64(unit),
+		}
 	}
 	// Half the time idle, half probing, within the OS's limits; an OS
 	// that cannot idle that long gets a shorter, still valid, bound.
-	ivl := min(max(n/2/count, ivlMin), ivlMax, (n-idleMin)/count)
-	idleN := min(n-ivl*count, idleMax)
+	ivl := min(max(total/2/probes, ivlMin), ivlMax, (total-idleMin)/probes)
+	idleN := min(total-ivl*probes, idleMax)
+	// What idle cannot take, probing does, as far as it may.
+	ivl = min(max(ivl, (total-idleN)/probes), ivlMax)
 	cfg := Config{
 		Idle:     time.Duration(idleN) * unit,
 		Interval: time.Duration(ivl) * unit,
-		Count:    int(count),
+		Count:    int(probes),
 	}
 	if fixed {
 		cfg.Count = 0
 	}
 	if p.knobs[userTimeout].name != "" {
-		cfg.UserTimeout = time.Duration(idleN+ivl*count) * unit
+		cfg.UserTimeout = time.Duration(idleN+ivl*probes) * unit
 	}
 	if _, err := cfg.values(p); err != nil {
 		return Config{}, err
@@ -124,20 +153,57 @@ func within(d time.Duration, p *platform) (Config, error) {
 	return cfg, nil
 }
 
+// detectionOption names what Idle+Interval*Count is made of on p, for
+// errors: "TCP_KEEPIDLE+TCP_KEEPINTVL*TCP_KEEPCNT", or the fixed count
+// where Count cannot be set.
+func detectionOption(p *platform) string {
+	cnt := p.knobs[count].name
+	if cnt == "" {
+		cnt = strconv.Itoa(p.fixedCount)
+	}
+	return p.knobs[idle].name + "+" + p.knobs[interval].name + "*" + cnt
+}
+
 // DetectionBound is Config.DetectionBound for the values the socket holds:
-// 0 if keepalive is off.
+// how long it takes to notice a vanished idle peer. It is 0 when keepalive
+// is off, the one case in which nothing bounds it, or when the kernel holds
+// a timing this package would refuse to set (which Apply never leaves; the
+// error of s.Config.DetectionBound says which).
 func (s State) DetectionBound() time.Duration {
 	if !s.Enabled {
 		return 0
 	}
-	return s.Config.DetectionBound()
+	d, _ := s.Config.DetectionBound()
+	return d
 }
 
-// IsDeadPeer reports whether err says the kernel dropped the connection
-// because the peer stopped answering: keepalive probes went unanswered, or
-// sent data stayed unacknowledged for longer than UserTimeout. That is
-// ETIMEDOUT on Unix and WSAETIMEDOUT on Windows. A deadline set with
-// SetDeadline is not a dead peer: os.ErrDeadlineExceeded does not match.
+// IsDeadPeer reports whether err says the kernel dropped an established
+// connection because the peer stopped answering: keepalive probes went
+// unanswered, or sent data stayed unacknowledged for longer than UserTimeout
+// or the retransmission limit.
+//
+// The kernel reports that as ETIMEDOUT, unless an ICMP host or network
+// unreachable arrived for the connection before it gave up: then it reports
+// that error instead (Linux: tcp_write_err, sk_err_soft; the BSDs and
+// macOS: tcp_drop, t_softerror). So IsDeadPeer matches, through
+// [errors.Is]:
+//   - Linux, macOS, iOS, FreeBSD, DragonFly, NetBSD, OpenBSD, illumos,
+//     Solaris, AIX: ETIMEDOUT, EHOSTUNREACH, ENETUNREACH;
+//   - Windows: WSAETIMEDOUT, WSAEHOSTUNREACH, WSAENETUNREACH, and
+//     syscall.ETIMEDOUT for errors made up by Go code;
+//   - js, wasip1, plan9: syscall.ETIMEDOUT.
+//
+// A connection that was never established is not a dead peer: an error of a
+// dial (a *net.OpError whose Op is "dial", such as "connect: no route to
+// host" or a connect that timed out) does not match, whatever it wraps. Nor
+// does a deadline set with SetDeadline: os.ErrDeadlineExceeded does not
+// match.
 func IsDeadPeer(err error) bool {
-	return err != nil && isTimedOut(err)
+	if err == nil {
+		return false
+	}
+	if op := (*net.OpError)(nil); errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	return isTimedOut(err)
 }

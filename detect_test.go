@@ -2,7 +2,10 @@ package keepalive
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"math"
+	"net"
 	"os"
 	"syscall"
 	"testing"
@@ -15,7 +18,7 @@ import (
 // The arithmetic is checked with Linux's table on every OS; the State
 // methods go through this OS's own.
 func TestDetectionBound(t *testing.T) {
-	bound := func(c Config) time.Duration { return c.detectionBound(&linux) }
+	bound := func(c Config) time.Duration { return boundOn(t, c, &linux) }
 	assert.Equal(t, 3*time.Second, bound(Config{Idle: time.Second, Interval: time.Second, Count: 2}))
 	// Rounded up as Apply rounds: 1.5s idle is 2s, 10ms interval is 1s.
 	assert.Equal(t, 5*time.Second, bound(Config{Idle: 1500 * time.Millisecond, Interval: 10 * time.Millisecond, Count: 3}))
@@ -28,7 +31,7 @@ func TestDetectionBound(t *testing.T) {
 	assert.Equal(t, 6*time.Second, ut(Config{Idle: 2 * time.Second, Interval: 2 * time.Second, Count: 2, UserTimeout: 6 * time.Second}))
 	assert.Zero(t, State{Enabled: false, Config: Config{Idle: time.Second, Interval: time.Second, Count: 2}}.DetectionBound())
 	on := State{Enabled: true, Config: Config{Idle: time.Second, Interval: time.Second, Count: 2}}
-	assert.Equal(t, on.Config.DetectionBound(), on.DetectionBound())
+	assert.Equal(t, boundOf(t, on.Config), on.DetectionBound())
 	assert.NotZero(t, on.DetectionBound())
 }
 
@@ -38,7 +41,7 @@ func TestWithin(t *testing.T) {
 		require.NoError(t, err, d)
 		_, err = cfg.values(&linux)
 		require.NoError(t, err, d)
-		b := cfg.detectionBound(&linux)
+		b := boundOn(t, cfg, &linux)
 		assert.LessOrEqual(t, b, d, "bound of within(%v) = %+v", d, cfg)
 		assert.Greater(t, b, d-time.Second, "within(%v) = %+v wastes time", d, cfg)
 		assert.Equal(t, b, cfg.UserTimeout, "UserTimeout = Idle + Interval*Count")
@@ -51,10 +54,23 @@ func TestWithin(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Config{Idle: time.Second, Interval: time.Second, Count: 2, UserTimeout: 3 * time.Second}, cfg)
 
-	for _, d := range []time.Duration{-time.Second, 0, 1999 * time.Millisecond} {
+	for _, d := range []time.Duration{0, 1999 * time.Millisecond} {
 		_, err := within(d, &linux)
 		assert.ErrorIs(t, err, ErrOutOfRange, d)
-		assert.ErrorContains(t, err, "cannot detect a dead peer within "+d.String()+" on linux: it takes at least 2s")
+		assert.EqualError(t, err, "keepalive: Idle+Interval*Count="+d.String()+" out of range for TCP_KEEPIDLE+TCP_KEEPINTVL*TCP_KEEPCNT on linux (2s..36h24m28s)")
+		var re *RangeError
+		require.ErrorAs(t, err, &re)
+		assert.Equal(t, RangeError{Field: "Idle+Interval*Count", Option: "TCP_KEEPIDLE+TCP_KEEPINTVL*TCP_KEEPCNT", OS: "linux", Value: int64(d), Min: int64(2 * time.Second), Max: int64(131068 * time.Second)}, *re)
+	}
+	_, err = within(-time.Second, &linux)
+	assert.EqualError(t, err, "keepalive: Idle+Interval*Count=-1s is negative")
+	assert.IsType(t, &RangeError{}, err)
+
+	// Beyond the longest bound the limits allow, that bound.
+	for _, d := range []time.Duration{131068 * time.Second, 100 * 24 * time.Hour, math.MaxInt64} {
+		cfg, err := within(d, &linux)
+		require.NoError(t, err, d)
+		assert.Equal(t, Config{Idle: 32767 * time.Second, Interval: 32767 * time.Second, Count: 3, UserTimeout: 131068 * time.Second}, cfg, d)
 	}
 }
 
@@ -69,14 +85,14 @@ func TestWithinPerOS(t *testing.T) {
 			}
 			_, err = cfg.values(p)
 			require.NoError(t, err, "%s within(%v) = %+v", p.goos, d, cfg)
-			b := cfg.detectionBound(p)
+			b := boundOn(t, cfg, p)
 			assert.LessOrEqual(t, b, d, "%s within(%v) = %+v", p.goos, d, cfg)
 			assert.Positive(t, b)
 		}
 	}
 	// Solaris probes at least 10s apart and idles at least 10s.
 	_, err := within(19*time.Second, &solaris)
-	assert.ErrorContains(t, err, "it takes at least 20s")
+	assert.EqualError(t, err, "keepalive: Idle+Interval*Count=19s out of range for TCP_KEEPIDLE+TCP_KEEPINTVL*TCP_KEEPCNT on solaris (20s..596h31m23s)")
 	for _, d := range []time.Duration{30 * time.Second, 59 * time.Second} {
 		cfg, err := within(d, &solaris)
 		require.NoError(t, err)
@@ -90,12 +106,48 @@ func TestWithinPerOS(t *testing.T) {
 	cfg, err = within(19*time.Hour, &linux)
 	require.NoError(t, err)
 	assert.Equal(t, 32767*time.Second, cfg.Idle)
-	assert.Equal(t, cfg.detectionBound(&linux), cfg.UserTimeout)
+	assert.Equal(t, boundOn(t, cfg, &linux), cfg.UserTimeout)
 }
 
+// An invalid Config has no bound: an error says why, and it cannot be
+// mistaken for the 0 of a Config that leaves a timing to the socket.
 func TestDetectionBoundOfInvalidConfig(t *testing.T) {
-	assert.Zero(t, Config{Idle: time.Hour, Interval: 1 << 61, Count: 5}.detectionBound(&linux))
-	assert.Zero(t, Config{Idle: time.Second, Interval: time.Second, Count: 1000}.detectionBound(&linux))
+	for _, c := range []Config{
+		{Idle: time.Hour, Interval: 1 << 61, Count: 5},
+		{Idle: time.Second, Interval: time.Second, Count: 1000},
+		{Idle: -time.Second, Interval: time.Second, Count: 3},
+		{Count: -1},
+	} {
+		d, err := c.detectionBound(&linux)
+		assert.Zero(t, d, "%+v", c)
+		var re *RangeError
+		require.ErrorAs(t, err, &re, "%+v", c)
+		assert.ErrorIs(t, err, ErrOutOfRange)
+		_, want := c.values(&linux)
+		assert.Equal(t, want, err, "the error is validation's")
+	}
+	// Nothing to bound is no error.
+	for _, c := range []Config{{}, {Idle: time.Second}, {Idle: time.Second, Interval: time.Second}} {
+		d, err := c.detectionBound(&linux)
+		assert.NoError(t, err, "%+v", c)
+		assert.Zero(t, d, "%+v", c)
+	}
+}
+
+// boundOn is c.detectionBound(p) for a c that must be valid there.
+func boundOn(t testing.TB, c Config, p *platform) time.Duration {
+	t.Helper()
+	d, err := c.detectionBound(p)
+	require.NoError(t, err, "%s: %+v", p.goos, c)
+	return d
+}
+
+// boundOf is c.DetectionBound() for a c that must be valid.
+func boundOf(t testing.TB, c Config) time.Duration {
+	t.Helper()
+	d, err := c.DetectionBound()
+	require.NoError(t, err, "%+v", c)
+	return d
 }
 
 // Where the OS fixes the probe count (Windows without TCP_KEEPCNT, as under
@@ -103,14 +155,14 @@ func TestDetectionBoundOfInvalidConfig(t *testing.T) {
 func TestFixedProbeCount(t *testing.T) {
 	p := winsockSupport{}.platform()
 	cfg := Config{Idle: time.Second, Interval: time.Second}
-	assert.Equal(t, 11*time.Second, cfg.detectionBound(&p))
+	assert.Equal(t, 11*time.Second, boundOn(t, cfg, &p))
 	cfg.Count = 3
-	assert.Equal(t, 11*time.Second, cfg.detectionBound(&p), "Count cannot change a fixed count")
+	assert.Equal(t, 11*time.Second, boundOn(t, cfg, &p), "Count cannot change a fixed count")
 
 	got, err := within(time.Minute, &p)
 	require.NoError(t, err)
 	assert.Equal(t, Config{Idle: 30 * time.Second, Interval: 3 * time.Second}, got)
-	assert.Equal(t, time.Minute, got.detectionBound(&p))
+	assert.Equal(t, time.Minute, boundOn(t, got, &p))
 	_, err = within(10*time.Second, &p)
 	assert.ErrorIs(t, err, ErrOutOfRange, "1s idle + 10 probes needs 11s")
 
@@ -123,6 +175,14 @@ func TestIsDeadPeer(t *testing.T) {
 	assert.False(t, IsDeadPeer(nil))
 	assert.True(t, IsDeadPeer(syscall.ETIMEDOUT))
 	assert.True(t, IsDeadPeer(&os.SyscallError{Syscall: "read", Err: syscall.ETIMEDOUT}))
+	for _, op := range []string{"read", "write"} {
+		err := &net.OpError{Op: op, Net: "tcp", Err: &os.SyscallError{Syscall: op, Err: syscall.ETIMEDOUT}}
+		assert.True(t, IsDeadPeer(err), "an established connection that timed out: %v", err)
+	}
+	// A dial that never connected is no dead peer.
+	err := &net.OpError{Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ETIMEDOUT}}
+	assert.False(t, IsDeadPeer(err), "%v", err)
+	assert.False(t, IsDeadPeer(fmt.Errorf("pool: %w", err)), "wrapped: %v", err)
 	assert.False(t, IsDeadPeer(os.ErrDeadlineExceeded))
 	assert.False(t, IsDeadPeer(io.ErrUnexpectedEOF))
 	assert.False(t, IsDeadPeer(errors.New("connection timed out")))

@@ -48,7 +48,11 @@ func ExampleWithin() {
 		log.Fatal(err)
 	}
 	fmt.Printf("%+v\n", cfg)
-	fmt.Println(cfg.DetectionBound())
+	bound, err := cfg.DetectionBound()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(bound)
 	// Output:
 	// {Idle:30s Interval:10s Count:3 UserTimeout:1m0s}
 	// 1m0s

@@ -70,7 +70,8 @@ var (
 	// UDP, Unix sockets, in-memory pipes, or a nil connection.
 	ErrNotTCP = errors.New("keepalive: not a TCP connection")
 	// ErrOutOfRange is wrapped by the *RangeError that validation returns
-	// for a negative value or one beyond the OS's limit.
+	// for a negative value or one beyond the OS's limit, and that Within
+	// returns for a d too short.
 	ErrOutOfRange = errors.New("keepalive: value out of range")
 	// ErrUnsupported is wrapped by errors for what this OS cannot do. It
 	// also matches [errors.ErrUnsupported].
@@ -87,7 +88,10 @@ func (unsupportedError) Is(target error) bool { return target == errors.ErrUnsup
 // RangeError reports a Config field that is negative or beyond what the OS
 // accepts. It wraps ErrOutOfRange.
 type RangeError struct {
-	Field  string // the Config field: "Idle", "Interval", "Count" or "UserTimeout"
+	// Field is the Config field: "Idle", "Interval", "Count" or
+	// "UserTimeout"; or, for a limit on fields combined, "Interval*Count"
+	// or "Idle+Interval*Count" (a duration, as Value, Min and Max then are).
+	Field  string
 	Option string // the OS's socket option, such as "TCP_KEEPIDLE"
 	OS     string // the GOOS whose limits were checked
 	// Value is the requested value; Min and Max the accepted range after

@@ -453,7 +453,7 @@ func TestWindowsLivePeerSurvives(t *testing.T) {
 	require.NoError(t, cfg.Apply(c))
 	// Wait past the bound (with the fixed count where there is one), so a
 	// probe that went unanswered would have killed the connection.
-	bound := cfg.DetectionBound()
+	bound := boundOf(t, cfg)
 	if bound == 0 {
 		bound = cfg.Idle + cfg.Interval*10
 	}
@@ -476,7 +476,7 @@ func TestWindowsDeadPeer(t *testing.T) {
 	defer c.Close()
 
 	cfg := Config{Idle: time.Second, Interval: time.Second, Count: 3}
-	bound := cfg.DetectionBound()
+	bound := boundOf(t, cfg)
 	err = cfg.Apply(c)
 	if !support.keepCnt {
 		// The system's count applies: 10 on Windows, which

@@ -2,6 +2,7 @@ package keepalive
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -54,6 +55,38 @@ type platform struct {
 	// TCP_KEEPALIVE_ABORT_THRESHOLD); knobs[count] is empty. values then
 	// takes Interval and Count together or not at all (probeTime).
 	intervalTimesCount bool
+	// limits are the kernel's on knobs combined, where it keeps a sum or
+	// product of them in one variable of its own.
+	limits comboLimits
+}
+
+// comboLimits bound knobs combined, after rounding to the OS's units; zero
+// where the kernel sets no such bound.
+type comboLimits struct {
+	// probing bounds Interval*Count, how long unanswered probes go on.
+	probing time.Duration
+	// detection bounds Idle+Interval*Count, the whole detection time.
+	detection time.Duration
+}
+
+// noLimit is a comboLimits bound that does not bind.
+const noLimit = time.Duration(math.MaxInt64)
+
+// probingUnits is l.probing in whole units of unit, rounded down.
+func (l comboLimits) probingUnits(unit time.Duration) int64 {
+	return orNoLimit(l.probing) / int64(unit)
+}
+
+// detectionUnits is l.detection in whole units of unit, rounded down.
+func (l comboLimits) detectionUnits(unit time.Duration) int64 {
+	return orNoLimit(l.detection) / int64(unit)
+}
+
+func orNoLimit(d time.Duration) int64 {
+	if d <= 0 {
+		return int64(noLimit)
+	}
+	return int64(d)
 }
 
 // values is a validated Config in the OS's units, ready for setsockopt.

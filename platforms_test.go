@@ -168,9 +168,9 @@ func TestMissingKnobsPerOS(t *testing.T) {
 // DetectionBound rounds as each OS's Apply rounds.
 func TestDetectionBoundPerOS(t *testing.T) {
 	cfg := Config{Idle: 1200 * time.Millisecond, Interval: 700 * time.Millisecond, Count: 2}
-	assert.Equal(t, 3500*time.Millisecond, cfg.detectionBound(&netbsd))
-	assert.Equal(t, 4*time.Second, cfg.detectionBound(&darwin))
-	assert.Equal(t, 4*time.Second, cfg.detectionBound(&freebsd))
+	assert.Equal(t, 3500*time.Millisecond, boundOn(t, cfg, &netbsd))
+	assert.Equal(t, 4*time.Second, boundOn(t, cfg, &darwin))
+	assert.Equal(t, 4*time.Second, boundOn(t, cfg, &freebsd))
 }
 
 func TestSysctlDefaultsConversion(t *testing.T) {

@@ -127,7 +127,7 @@ func TestSolaris114Unchanged(t *testing.T) {
 // milliseconds.
 func TestSolarisLegacyDetection(t *testing.T) {
 	cfg := Config{Idle: 10*time.Second + 1, Interval: 1500*time.Microsecond + 1, Count: 2}
-	assert.Equal(t, 10001*time.Millisecond+2*2*time.Millisecond, cfg.detectionBound(&solarisLegacy))
+	assert.Equal(t, 10001*time.Millisecond+2*2*time.Millisecond, boundOn(t, cfg, &solarisLegacy))
 	w, err := within(time.Minute, &solarisLegacy)
 	require.NoError(t, err)
 	assert.Equal(t, Config{Idle: 30 * time.Second, Interval: 10 * time.Second, Count: 3, UserTimeout: time.Minute}, w)

@@ -104,7 +104,7 @@ func TestWinsockValues(t *testing.T) {
 	assert.ErrorIs(t, err, ErrOutOfRange, "a negative field is an error even where it cannot be set")
 
 	// No user timeout ends the probes early: Idle + Interval*Count.
-	assert.Equal(t, 7*time.Second, Config{Idle: time.Second, Interval: 2 * time.Second, Count: 3, UserTimeout: time.Second}.detectionBound(&modern))
+	assert.Equal(t, 7*time.Second, boundOn(t, Config{Idle: time.Second, Interval: 2 * time.Second, Count: 3, UserTimeout: time.Second}, &modern))
 }
 
 func TestKeepaliveVals(t *testing.T) {

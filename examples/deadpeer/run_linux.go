@@ -51,10 +51,15 @@ Run it as root, or let an ordinary user create user namespaces
 	fmt.Printf("kernel holds: keepalive %v, idle %v, interval %v, count %d, user timeout %v\n",
 		state.Enabled, state.Idle, state.Interval, state.Count, state.UserTimeout)
 	fmt.Printf("a dead peer is detected within %v; for contrast:\n", bound)
-	goDefault := keepalive.FromKeepAliveConfig(net.KeepAliveConfig{Enable: true})
-	fmt.Printf("  Go's default (15s idle, 15s interval, 9 probes): %v\n", goDefault.DetectionBound())
+	goDefault, err := keepalive.FromKeepAliveConfig(net.KeepAliveConfig{Enable: true}).DetectionBound()
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Printf("  Go's default (15s idle, 15s interval, 9 probes): %v\n", goDefault)
 	if def, err := keepalive.SystemDefaults(); err == nil {
-		fmt.Printf("  this OS's default (%v idle, %v interval, %d probes): %v\n", def.Idle, def.Interval, def.Count, def.DetectionBound())
+		if bound, err := def.DetectionBound(); err == nil {
+			fmt.Printf("  this OS's default (%v idle, %v interval, %d probes): %v\n", def.Idle, def.Interval, def.Count, bound)
+		}
 	}
 
 	if err := blackhole.Drop(peer.(*net.TCPConn)); err != nil {

@@ -82,7 +82,9 @@ func TestRun(t *testing.T) {
 	body := get(t, "http://"+addr.String()+"/")
 	t.Log("\n" + body)
 	require.True(t, strings.HasPrefix(body, "hello 127.0.0.1:"), body)
-	require.Contains(t, body, "this connection: keepalive on, idle 20s, interval 4s, count 5, user timeout 40s: a vanished client is dropped within "+want.DetectionBound().String())
+	bound, err := want.DetectionBound()
+	require.NoError(t, err)
+	require.Contains(t, body, "this connection: keepalive on, idle 20s, interval 4s, count 5, user timeout 40s: a vanished client is dropped within "+bound.String())
 
 	cancel()
 	select {

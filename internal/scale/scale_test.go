@@ -234,7 +234,8 @@ func pickDead(t *testing.T) []int {
 
 func testKeepalive(t *testing.T) {
 	cfg := keepalive.Config{Idle: time.Second, Interval: time.Second, Count: 3}
-	bound := cfg.DetectionBound()
+	bound, err := cfg.DetectionBound()
+	require.NoError(t, err)
 	ln, err := cfg.Listen(context.Background(), nil, "tcp4", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
