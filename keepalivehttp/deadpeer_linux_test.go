@@ -90,7 +90,9 @@ func TestDeadPeer(t *testing.T) {
 	b, err := keepalivehttp.Within(budget)
 	require.NoError(t, err)
 	require.NoError(t, b.Validate())
-	t.Logf("budget %v: TCP %+v (bound %v), HTTP/2 PING after %v, timeout %v", budget, b.TCP, b.TCP.DetectionBound(), b.PingAfter, b.PingTimeout)
+	tcpBound, err := b.TCP.DetectionBound()
+	require.NoError(t, err)
+	t.Logf("budget %v: TCP %+v (bound %v), HTTP/2 PING after %v, timeout %v", budget, b.TCP, tcpBound, b.PingAfter, b.PingTimeout)
 	h2, err := b.HTTP2Config(nil)
 	require.NoError(t, err)
 	noKeepalive := &net.ListenConfig{KeepAlive: -1}
@@ -106,7 +108,7 @@ func TestDeadPeer(t *testing.T) {
 			listen:    func(ctx context.Context) (net.Listener, error) { return b.Listen(ctx, "tcp4", "127.0.0.1:0") },
 			server:    &http.Server{Protocols: protocols(true, false)},
 		}, "HTTP/1.1")
-		least := b.TCP.DetectionBound() * 9 / 10
+		least := tcpBound * 9 / 10
 		layertest.Within(t, "net/http: TCP keepalive alone (HTTP/1.1), client", client, least, budget, slack)
 		layertest.Within(t, "net/http: TCP keepalive alone (HTTP/1.1), server", server, least, budget, slack)
 		assert.True(t, keepalive.IsDeadPeer(client.Err), "the kernel dropped the connection: %v", client.Err)
@@ -142,7 +144,7 @@ func TestDeadPeer(t *testing.T) {
 			listen:    func(ctx context.Context) (net.Listener, error) { return b.Listen(ctx, "tcp4", "127.0.0.1:0") },
 			server:    &http.Server{Protocols: protocols(false, true), HTTP2: h2},
 		}, "HTTP/2.0")
-		least := min(b.TCP.DetectionBound(), b.PingAfter+b.PingTimeout) * 9 / 10
+		least := min(tcpBound, b.PingAfter+b.PingTimeout) * 9 / 10
 		layertest.Within(t, "net/http: every layer (HTTP/2), client", client, least, budget, slack)
 		layertest.Within(t, "net/http: every layer (HTTP/2), server", server, least, budget, slack)
 	})

@@ -17,7 +17,11 @@ func ExampleWithin() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("kernel keepalive detects within the budget:", b.TCP.DetectionBound() <= b.Within)
+	bound, err := b.TCP.DetectionBound()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("kernel keepalive detects within the budget:", bound <= b.Within)
 	fmt.Printf("HTTP/2: PING after %v without a frame, close if unanswered for %v\n", b.PingAfter, b.PingTimeout)
 	// Output:
 	// kernel keepalive detects within the budget: true

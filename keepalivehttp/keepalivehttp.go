@@ -72,10 +72,11 @@ func (b Budget) Validate() error {
 	if b.Within <= 0 {
 		return fmt.Errorf("%w: keepalivehttp: budget %v is not positive (use Within)", keepalive.ErrOutOfRange, b.Within)
 	}
-	if err := b.TCP.Validate(); err != nil {
+	bound, err := b.TCP.DetectionBound()
+	if err != nil {
 		return err
 	}
-	if bound := b.TCP.DetectionBound(); bound <= 0 || bound > b.Within {
+	if bound <= 0 || bound > b.Within {
 		return fmt.Errorf("%w: keepalivehttp: kernel keepalive detects within %v, not within the %v budget", keepalive.ErrOutOfRange, bound, b.Within)
 	}
 	if b.TCP.UserTimeout > b.Within {
