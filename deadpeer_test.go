@@ -18,7 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
-	"github.com/go-keepalive/keepalive/internal/blackhole"
+	"github.com/go-keepalive/keepalive/internal/tcpinfo"
+	"github.com/go-keepalive/keepalive/keepalivetest"
 )
 
 // The dead-peer tests spend their time waiting for the kernel, not on a
@@ -42,7 +43,7 @@ func TestMain(m *testing.M) {
 // must return because the test already ran elsewhere.
 func isolate(t *testing.T) bool {
 	t.Parallel()
-	return blackhole.RunIsolated(t)
+	return keepalivetest.RunIsolated(t)
 }
 
 // readFails blocks in Read on conn until the connection fails or limit
@@ -59,7 +60,7 @@ func readFails(t *testing.T, conn net.Conn, start time.Time, limit time.Duration
 // retransmissions.
 func tcpInfo(t *testing.T, conn *net.TCPConn) *unix.TCPInfo {
 	t.Helper()
-	info, err := blackhole.TCPInfo(conn)
+	info, err := tcpinfo.Get(conn)
 	require.NoError(t, err)
 	return info
 }
@@ -103,11 +104,11 @@ func TestDeadPeerIdle(t *testing.T) {
 			if isolate(t) {
 				return
 			}
-			client, server := blackhole.Pair(t)
+			client, server := keepalivetest.Pair(t)
 			bound := boundOf(t, cfg)
 			start := time.Now()
 			require.NoError(t, cfg.Apply(client))
-			require.NoError(t, blackhole.Drop(server))
+			require.NoError(t, keepalivetest.Vanish(server))
 
 			took, err := readFails(t, client, start, bound+5*time.Second)
 			require.ErrorIs(t, err, syscall.ETIMEDOUT)
@@ -124,11 +125,11 @@ func TestDeadPeerKeepaliveOff(t *testing.T) {
 	if isolate(t) {
 		return
 	}
-	client, server := blackhole.Pair(t)
+	client, server := keepalivetest.Pair(t)
 	cfg := Config{Idle: time.Second, Interval: time.Second, Count: 2}
 	require.NoError(t, cfg.Apply(client))
 	require.NoError(t, Disable(client))
-	require.NoError(t, blackhole.Drop(server))
+	require.NoError(t, keepalivetest.Vanish(server))
 
 	limit := boundOf(t, cfg) + time.Second
 	took, err := readFails(t, client, time.Now(), limit)
@@ -149,10 +150,10 @@ func TestDeadPeerDataInFlight(t *testing.T) {
 		if isolate(t) {
 			return
 		}
-		client, server := blackhole.Pair(t)
+		client, server := keepalivetest.Pair(t)
 		cfg := Config{Idle: time.Second, Interval: time.Second, Count: 2}
 		require.NoError(t, cfg.Apply(client))
-		require.NoError(t, blackhole.Drop(server))
+		require.NoError(t, keepalivetest.Vanish(server))
 		_, err := client.Write([]byte("unacknowledged"))
 		require.NoError(t, err)
 
@@ -169,10 +170,10 @@ func TestDeadPeerDataInFlight(t *testing.T) {
 		if isolate(t) {
 			return
 		}
-		client, server := blackhole.Pair(t)
+		client, server := keepalivetest.Pair(t)
 		cfg := Config{Idle: time.Second, Interval: time.Second, Count: 2, UserTimeout: 2 * time.Second}
 		require.NoError(t, cfg.Apply(client))
-		require.NoError(t, blackhole.Drop(server))
+		require.NoError(t, keepalivetest.Vanish(server))
 		start := time.Now()
 		_, err := client.Write([]byte("unacknowledged"))
 		require.NoError(t, err)
@@ -194,15 +195,15 @@ func TestDeadPeerComesBack(t *testing.T) {
 	if isolate(t) {
 		return
 	}
-	client, server := blackhole.Pair(t)
+	client, server := keepalivetest.Pair(t)
 	cfg := Config{Idle: time.Second, Interval: time.Second, Count: 3}
 	require.NoError(t, cfg.Apply(client))
-	require.NoError(t, blackhole.Drop(server))
+	require.NoError(t, keepalivetest.Vanish(server))
 
 	// The first probe goes out at 1s and is lost.
 	time.Sleep(cfg.Idle + cfg.Interval/2)
 	assert.NotZero(t, tcpInfo(t, client).Probes, "no probe went unanswered")
-	require.NoError(t, blackhole.Restore(server))
+	require.NoError(t, keepalivetest.Reappear(server))
 
 	limit := boundOf(t, cfg) + time.Second
 	_, err := readFails(t, client, time.Now(), limit)
@@ -224,11 +225,11 @@ func TestDeadPeerRebooted(t *testing.T) {
 	if isolate(t) {
 		return
 	}
-	client, server := blackhole.Pair(t)
+	client, server := keepalivetest.Pair(t)
 	cfg := Config{Idle: time.Second, Interval: time.Second, Count: 5}
 	start := time.Now()
 	require.NoError(t, cfg.Apply(client))
-	require.NoError(t, blackhole.Forget(server))
+	require.NoError(t, keepalivetest.Reboot(server))
 
 	took, err := readFails(t, client, start, boundOf(t, cfg)+5*time.Second)
 	require.ErrorIs(t, err, syscall.ECONNRESET)
@@ -269,7 +270,7 @@ func TestDeadClientOfListener(t *testing.T) {
 			defer ln.Close()
 			start := time.Now()
 			client, server := dialAccept(t, ln, &net.Dialer{KeepAlive: -1})
-			require.NoError(t, blackhole.Drop(client))
+			require.NoError(t, keepalivetest.Vanish(client))
 
 			bound := boundOf(t, cfg)
 			took, err := readFails(t, server, start, bound+5*time.Second)

@@ -12,11 +12,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/go-keepalive/keepalive"
-	"github.com/go-keepalive/keepalive/internal/blackhole"
+	"github.com/go-keepalive/keepalive/internal/tcpinfo"
+	"github.com/go-keepalive/keepalive/keepalivetest"
 )
 
 func run(cfg keepalive.Config) int {
-	if err := blackhole.Isolate(); err != nil {
+	if err := keepalivetest.IsolateProcess(); err != nil {
 		fmt.Fprintf(os.Stderr, `deadpeer: cannot make a peer vanish here: %v
 
 Run it as root, or let an ordinary user create user namespaces
@@ -62,7 +63,7 @@ Run it as root, or let an ordinary user create user namespaces
 		}
 	}
 
-	if err := blackhole.Drop(peer.(*net.TCPConn)); err != nil {
+	if err := keepalivetest.Vanish(peer.(*net.TCPConn)); err != nil {
 		return fail(err)
 	}
 	fmt.Println("peer black-holed: every segment it receives is now silently dropped")
@@ -78,7 +79,7 @@ Run it as root, or let an ordinary user create user namespaces
 	for {
 		select {
 		case <-tick.C:
-			info, err := blackhole.TCPInfo(client.(*net.TCPConn))
+			info, err := tcpinfo.Get(client.(*net.TCPConn))
 			if err != nil {
 				return fail(err)
 			}

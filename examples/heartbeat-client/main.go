@@ -23,7 +23,7 @@ import (
 
 	"github.com/go-keepalive/keepalive"
 	"github.com/go-keepalive/keepalive/heartbeat"
-	"github.com/go-keepalive/keepalive/internal/blackhole"
+	"github.com/go-keepalive/keepalive/keepalivetest"
 )
 
 type options struct {
@@ -132,7 +132,7 @@ func vanishAfter(ctx context.Context, d time.Duration, conn net.Conn, logger *lo
 	ctx, cancel := context.WithCancel(ctx)
 	vanished := make(chan struct{})
 	time.AfterFunc(d, func() {
-		if err := blackhole.Drop(conn.(*net.TCPConn)); err != nil {
+		if err := keepalivetest.Vanish(conn.(*net.TCPConn)); err != nil {
 			logger.Printf("cannot vanish: %v", err)
 			return
 		}

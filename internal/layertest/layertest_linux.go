@@ -14,7 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-keepalive/keepalive/internal/blackhole"
+	"github.com/go-keepalive/keepalive/internal/tcpinfo"
+	"github.com/go-keepalive/keepalive/keepalivetest"
 )
 
 // Main runs the tests of m. Detection tests wait for timers, not for a CPU,
@@ -45,7 +46,7 @@ func Main(m *testing.M) {
 func Isolate(t *testing.T) bool {
 	t.Helper()
 	t.Parallel()
-	return blackhole.RunIsolated(t)
+	return keepalivetest.RunIsolated(t)
 }
 
 // Conns collects the TCP connections a library dials or accepts, in order.
@@ -124,7 +125,7 @@ func Partition(t testing.TB, a, b *net.TCPConn) time.Time {
 		time.Sleep(5 * time.Millisecond)
 	}
 	for _, c := range []*net.TCPConn{a, b} {
-		if err := blackhole.Drop(c); err != nil {
+		if err := keepalivetest.Vanish(c); err != nil {
 			t.Fatalf("layertest: %v", err)
 		}
 	}
@@ -133,7 +134,7 @@ func Partition(t testing.TB, a, b *net.TCPConn) time.Time {
 
 func unacked(t testing.TB, c *net.TCPConn) uint32 {
 	t.Helper()
-	info, err := blackhole.TCPInfo(c)
+	info, err := tcpinfo.Get(c)
 	if err != nil {
 		t.Fatalf("layertest: TCP_INFO: %v", err)
 	}

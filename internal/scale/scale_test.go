@@ -25,7 +25,7 @@ import (
 
 	"github.com/go-keepalive/keepalive"
 	"github.com/go-keepalive/keepalive/heartbeat"
-	"github.com/go-keepalive/keepalive/internal/blackhole"
+	"github.com/go-keepalive/keepalive/keepalivetest"
 )
 
 const (
@@ -46,7 +46,7 @@ func TestScale(t *testing.T) {
 	if testing.Short() {
 		t.Skip("TestScale opens 10,000 connections for about 15 s; skipped with -short")
 	}
-	if blackhole.RunIsolated(t) {
+	if keepalivetest.RunIsolated(t) {
 		return
 	}
 	raiseNoFile(t, population+1000)
@@ -194,7 +194,7 @@ func clientFleet(in io.Reader, out io.Writer) int {
 			if _, err := conns[i].Read(make([]byte, 1)); err != nil {
 				return fail(err)
 			}
-			if err := blackhole.Drop(conns[i]); err != nil {
+			if err := keepalivetest.Vanish(conns[i]); err != nil {
 				return fail(err)
 			}
 			fmt.Fprintln(out, "gone", i)

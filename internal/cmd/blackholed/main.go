@@ -1,5 +1,5 @@
 // Command blackholed is a TCP peer that vanishes. It accepts connections and
-// attaches a drop-all socket filter to each ([blackhole.Drop]), so that it
+// attaches a drop-all socket filter to each ([keepalivetest.Vanish]), so that it
 // never answers again, not even keepalive probes, and sends neither FIN nor
 // RST: to the other end it is a peer whose cable was pulled. The Windows
 // tests, run under Wine on the same Linux host, use it to see keepalive
@@ -20,7 +20,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/go-keepalive/keepalive/internal/blackhole"
+	"github.com/go-keepalive/keepalive/keepalivetest"
 )
 
 func main() {
@@ -30,7 +30,7 @@ func main() {
 	log.SetPrefix("blackholed: ")
 	log.SetFlags(0)
 
-	if err := blackhole.Check(); err != nil {
+	if err := keepalivetest.Check(); err != nil {
 		log.Fatalf("cannot black-hole sockets here: %v", err)
 	}
 	ln, err := net.Listen("tcp", *listen)
@@ -49,7 +49,7 @@ func main() {
 			log.Fatal(err)
 		}
 		conns = append(conns, c)
-		if err := blackhole.Drop(c.(*net.TCPConn)); err != nil {
+		if err := keepalivetest.Vanish(c.(*net.TCPConn)); err != nil {
 			log.Printf("%v: %v", c.RemoteAddr(), err)
 			c.Close()
 			continue

@@ -1,30 +1,35 @@
-package blackhole
+//go:build linux
+
+package keepalivetest
 
 import (
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
 // programChildEnv marks a program re-executed by Isolate.
-const programChildEnv = "BLACKHOLE_PROGRAM_CHILD"
+const programChildEnv = "KEEPALIVETEST_PROCESS_CHILD"
 
-// Isolate is RunIsolated for a program rather than a test. If the helpers
-// work here, it returns nil and the program goes on. If they fail for want
-// of CAP_NET_ADMIN, it re-executes the program with the same arguments in a
-// new user and network namespace (where it owns the network), waits for it
-// and exits with its status: Isolate does not return then. In the
-// re-executed program it brings lo up and returns nil. Otherwise it returns
-// an error saying why neither works.
-func Isolate() error {
+// IsolateProcess is [RunIsolated] for a whole program, or a test binary
+// from its TestMain. If the faults work here, it returns nil and the program
+// goes on. If they fail for want of CAP_NET_ADMIN, it re-executes the program
+// with the same arguments in a new user and network namespace, where it has
+// the capability and a loopback of its own (brought up before the program
+// runs), waits for it and exits with its status: IsolateProcess does not
+// return then. In the re-executed program it returns nil. Otherwise it
+// returns an error saying why neither works.
+//
+// As with RunIsolated, the program then cannot reach servers on the host's
+// loopback: it must start its peers itself.
+func IsolateProcess() error {
 	if os.Getenv(programChildEnv) == "1" {
 		return setUpChild()
 	}
-	err := usable()
+	err := Check()
 	if err == nil {
 		return nil
 	}
@@ -38,12 +43,7 @@ func Isolate() error {
 	cmd := exec.Command(exe, os.Args[1:]...)
 	cmd.Env = append(os.Environ(), programChildEnv+"=1")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET,
-		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}},
-		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}},
-		Pdeathsig:   syscall.SIGKILL,
-	}
+	cmd.SysProcAttr = namespaceAttr()
 	if startErr := cmd.Start(); startErr != nil {
 		return fmt.Errorf("%w; and cannot create a user+network namespace: %v%s", err, startErr, namespaceHint(startErr))
 	}
@@ -55,7 +55,7 @@ func Isolate() error {
 	case errors.As(waitErr, &exit) && exit.ExitCode() >= 0:
 		os.Exit(exit.ExitCode())
 	}
-	fmt.Fprintln(os.Stderr, "blackhole:", waitErr)
+	fmt.Fprintln(os.Stderr, "keepalivetest:", waitErr)
 	os.Exit(1)
 	return nil
 }
