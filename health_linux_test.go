@@ -1,0 +1,210 @@
+//go:build linux
+
+package keepalive
+
+import (
+	"crypto/tls"
+	"net"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/go-keepalive/keepalive/internal/blackhole"
+)
+
+// rawTCPInfo reads TCP_INFO the plain x/sys way, to compare with Inspect.
+func rawTCPInfo(t testing.TB, conn *net.TCPConn) *unix.TCPInfo {
+	t.Helper()
+	info, err := blackhole.TCPInfo(conn)
+	require.NoError(t, err)
+	return info
+}
+
+// sendQueue reads SIOCOUTQ: bytes written and not yet acknowledged.
+func sendQueue(t testing.TB, conn *net.TCPConn) int {
+	t.Helper()
+	rc, err := conn.SyscallConn()
+	require.NoError(t, err)
+	var n int
+	var ioErr error
+	require.NoError(t, rc.Control(func(fd uintptr) { n, ioErr = unix.IoctlGetInt(int(fd), unix.SIOCOUTQ) }))
+	require.NoError(t, ioErr)
+	return n
+}
+
+const linuxMetrics = MetricState | MetricProbes | MetricRetransmits | MetricBackoff | MetricRTO |
+	MetricUnacked | MetricNotSent | MetricSendWindow | MetricSinceReceived | MetricSinceSent | MetricRTT
+
+func TestInspectMatchesTCPInfo(t *testing.T) {
+	c, s := pair(t)
+	_, err := s.Write([]byte("hello"))
+	require.NoError(t, err)
+	_, err = c.Read(make([]byte, 5))
+	require.NoError(t, err)
+	time.Sleep(50 * time.Millisecond)
+
+	h, err := Inspect(c)
+	require.NoError(t, err)
+	raw := rawTCPInfo(t, c)
+	assert.Equal(t, linuxMetrics, h.Known, "this kernel (6.x) reports every field")
+	assert.Equal(t, StateEstablished, h.State)
+	assert.Equal(t, "ESTABLISHED", h.State.String())
+	assert.Equal(t, int(raw.Probes), h.Probes)
+	assert.Equal(t, int(raw.Retransmits), h.Retransmits)
+	assert.Equal(t, int(raw.Backoff), h.Backoff)
+	assert.Equal(t, time.Duration(raw.Rto)*time.Microsecond, h.RTO)
+	assert.Equal(t, time.Duration(raw.Rtt)*time.Microsecond, h.RTT)
+	assert.Equal(t, int(raw.Snd_wnd), h.SendWindow)
+	assert.Positive(t, h.SendWindow)
+	assert.Zero(t, h.Unacked)
+	assert.Zero(t, h.NotSent)
+	// Both reads are a moment apart: the idle times may differ by a tick.
+	since := time.Duration(min(raw.Last_data_recv, raw.Last_ack_recv)) * time.Millisecond
+	assert.InDelta(t, since.Seconds(), h.SinceReceived.Seconds(), 0.02)
+	assert.InDelta(t, (time.Duration(raw.Last_data_sent) * time.Millisecond).Seconds(), h.SinceSent.Seconds(), 0.02)
+	assert.GreaterOrEqual(t, h.SinceReceived, 40*time.Millisecond)
+	assert.Less(t, h.SinceReceived, 2*time.Second)
+}
+
+// Unacked counts bytes, as SIOCOUTQ does, while the peer acknowledges
+// nothing; NotSent what waits behind a full window.
+func TestInspectQueuedBytes(t *testing.T) {
+	t.Parallel()
+	if blackhole.RunIsolated(t) {
+		return
+	}
+	c, s := blackhole.Pair(t)
+	require.NoError(t, blackhole.Drop(s))
+	_, err := c.Write(make([]byte, 1000))
+	require.NoError(t, err)
+	time.Sleep(20 * time.Millisecond)
+	h, err := Inspect(c)
+	require.NoError(t, err)
+	assert.True(t, h.Has(MetricUnacked|MetricNotSent))
+	assert.Equal(t, 1000, h.Unacked)
+	assert.Equal(t, 1000, sendQueue(t, c))
+	assert.Zero(t, h.NotSent)
+	assert.NotZero(t, rawTCPInfo(t, c).Unacked)
+}
+
+func TestInspectNotSent(t *testing.T) {
+	c, s := pair(t)
+	require.NoError(t, s.SetReadBuffer(4096))
+	require.NoError(t, c.SetWriteBuffer(1<<20))
+	// The peer reads nothing: its window closes and the rest waits.
+	require.NoError(t, c.SetWriteDeadline(time.Now().Add(300*time.Millisecond)))
+	for {
+		if _, err := c.Write(make([]byte, 64<<10)); err != nil {
+			break
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	h, err := Inspect(c)
+	require.NoError(t, err)
+	raw := rawTCPInfo(t, c)
+	assert.Zero(t, h.SendWindow, "the peer's window is full")
+	assert.Positive(t, h.NotSent)
+	assert.Equal(t, int(raw.Notsent_bytes), h.NotSent)
+	assert.Equal(t, sendQueue(t, c)-h.NotSent, h.Unacked)
+}
+
+func TestInspectWhichConns(t *testing.T) {
+	t.Run("tls.Conn", func(t *testing.T) {
+		c, _ := pair(t)
+		h, err := Inspect(tls.Client(c, &tls.Config{}))
+		require.NoError(t, err)
+		assert.Equal(t, StateEstablished, h.State)
+		assert.Equal(t, linuxMetrics, h.Known)
+	})
+	t.Run("syscall.Conn over TCP", func(t *testing.T) {
+		c, _ := pair(t)
+		h, err := Inspect(syscallOnly{c, c})
+		require.NoError(t, err)
+		assert.Equal(t, StateEstablished, h.State)
+	})
+	t.Run("closed", func(t *testing.T) {
+		c, _ := pair(t)
+		require.NoError(t, c.Close())
+		_, err := Inspect(c)
+		assert.ErrorIs(t, err, net.ErrClosed)
+		_, err = Inspect(netConnWrapper{c})
+		assert.ErrorIs(t, err, net.ErrClosed)
+	})
+	t.Run("peer closed", func(t *testing.T) {
+		c, s := pair(t)
+		require.NoError(t, s.Close())
+		time.Sleep(20 * time.Millisecond)
+		h, err := Inspect(c)
+		require.NoError(t, err)
+		assert.Equal(t, StateCloseWait, h.State)
+	})
+
+	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer udp.Close()
+	p1, p2 := net.Pipe()
+	defer p1.Close()
+	defer p2.Close()
+	c, _ := pair(t)
+	for name, conn := range map[string]net.Conn{
+		"UDP":                     udp.(*net.UDPConn),
+		"UDP behind syscall.Conn": syscallOnly{udp.(*net.UDPConn), udp.(*net.UDPConn)},
+		"net.Pipe":                p1,
+		"nil":                     nil,
+		"nil *net.TCPConn":        (*net.TCPConn)(nil),
+		"nil *tls.Conn":           (*tls.Conn)(nil),
+		"no socket":               nilSocket{c},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Inspect(conn)
+			assert.ErrorIs(t, err, ErrNotTCP)
+		})
+	}
+}
+
+func TestInspectZeroAllocations(t *testing.T) {
+	c, _ := pair(t)
+	tc := tls.Client(c, &tls.Config{})
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = Inspect(c) }), "*net.TCPConn")
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = Inspect(tc) }), "*tls.Conn")
+}
+
+// With data in flight Inspect makes its second system call; it still
+// allocates nothing.
+func TestInspectZeroAllocationsInFlight(t *testing.T) {
+	if blackhole.RunIsolated(t) {
+		return
+	}
+	c, s := blackhole.Pair(t)
+	require.NoError(t, blackhole.Drop(s))
+	_, err := c.Write([]byte("unacknowledged"))
+	require.NoError(t, err)
+	tc := tls.Client(c, &tls.Config{})
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = Inspect(tc) }))
+	h, err := Inspect(tc)
+	require.NoError(t, err)
+	assert.Equal(t, len("unacknowledged"), h.Unacked)
+}
+
+func TestMetricsString(t *testing.T) {
+	assert.Equal(t, "none", Metrics(0).String())
+	assert.Equal(t, "State, RTT", (MetricState | MetricRTT).String())
+	assert.Equal(t, "State, Probes, Retransmits, Backoff, RTO, Unacked, NotSent, SendWindow, SinceReceived, SinceSent, RTT", linuxMetrics.String())
+}
+
+func TestTCPStateString(t *testing.T) {
+	assert.Equal(t, "CLOSE-WAIT", StateCloseWait.String())
+	assert.Equal(t, "UNKNOWN", StateUnknown.String())
+	assert.Equal(t, "TCPState(200)", TCPState(200).String())
+	// Every Linux state a socket can be in maps to a known TCPState.
+	for n := unix.BPF_TCP_ESTABLISHED; n <= unix.BPF_TCP_CLOSING; n++ {
+		assert.NotEqual(t, StateUnknown, fromTable(linuxStates[:], uint32(n)), "Linux state %d", n)
+	}
+	assert.Equal(t, StateUnknown, fromTable(linuxStates[:], unix.BPF_TCP_NEW_SYN_RECV))
+}
+
+var _ syscall.Conn = syscallOnly{}
