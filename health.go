@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -146,45 +145,50 @@ func fromTable(table []TCPState, n uint32) TCPState {
 // Where the OS has no such query, or refuses it (Wine), the error matches
 // ErrUnsupported. Inspect does not allocate.
 func Inspect(conn net.Conn) (Health, error) {
-	// Wrappers are peeled here, not only in rawConnOf, so that a
-	// *net.TCPConn below them takes the path on which nothing escapes.
-	for range maxUnwrap {
-		w, ok := conn.(interface{ NetConn() net.Conn })
-		if !ok || isNil(conn) {
-			break
-		}
-		conn = w.NetConn()
-	}
-	if tc, ok := conn.(*net.TCPConn); ok && tc != nil {
-		var h Health
-		rc, err := tc.SyscallConn()
-		if err != nil {
-			return h, err
-		}
-		var opErr error
-		if err := rc.Control(func(fd uintptr) { opErr = inspectFD(fd, &h) }); err != nil {
-			return h, err
-		}
-		return h, opErr
-	}
-	rc, err := rawConnOf(conn)
+	var op inspectOp
+	tc, other, err := socketOf(conn)
 	if err != nil {
-		return Health{}, err
+		return op.h, err
 	}
-	return inspectRaw(rc)
+	if tc == nil {
+		// See sockOp.onRaw: a RawConn behind an interface may keep the
+		// func, so a copy of op goes to the heap, on this path only.
+		if other == nil {
+			return op.h, fmt.Errorf("%w: nil syscall.RawConn", ErrNotTCP)
+		}
+		heap := inspectOp{check: true}
+		if err := other.Control(heap.run); err != nil {
+			return op.h, err
+		}
+		return heap.h, heap.err
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return op.h, err
+	}
+	if err := rc.Control(op.run); err != nil {
+		return op.h, err
+	}
+	if op.err != nil {
+		return op.h, &net.OpError{Op: "inspect", Net: "tcp", Source: tc.LocalAddr(), Addr: tc.RemoteAddr(), Err: op.err}
+	}
+	return op.h, nil
 }
 
-// inspectRaw is Inspect for a socket not yet known to be TCP.
-func inspectRaw(rc syscall.RawConn) (Health, error) {
-	var h Health
-	var opErr error
-	err := rc.Control(func(fd uintptr) {
-		if opErr = checkTCP(fd); opErr == nil {
-			opErr = inspectFD(fd, &h)
+// inspectOp is Inspect inside RawConn.Control, kept free of allocations by
+// sockOp's rule: Control gets a method value of it, and it holds no
+// pointers to the caller's variables.
+type inspectOp struct {
+	check bool // make sure the socket is TCP first
+	h     Health
+	err   error
+}
+
+func (op *inspectOp) run(fd uintptr) {
+	if op.check {
+		if op.err = checkTCP(fd); op.err != nil {
+			return
 		}
-	})
-	if err != nil {
-		return h, err
 	}
-	return h, opErr
+	op.err = inspectFD(fd, &op.h)
 }

@@ -81,3 +81,14 @@ func inspectFD(fd uintptr, h *Health) error {
 	}
 	return nil
 }
+
+// ioctlInt reads an int-valued ioctl without the scheduler hand-off, as
+// getTCPInfo does: SIOCOUTQ only reads a counter under the socket lock.
+func ioctlInt(fd uintptr, req uint) (int, error) {
+	var v int32
+	_, _, errno := unix.RawSyscall(unix.SYS_IOCTL, fd, uintptr(req), uintptr(unsafe.Pointer(&v)))
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(v), nil
+}

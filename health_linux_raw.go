@@ -8,8 +8,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// getTCPInfo and ioctlInt call the kernel directly, as getInt does (see
-// sockopt_raw_linux.go): neither waits for the network. The buffer is the
+// getTCPInfo calls the kernel directly, as getInt does (see
+// sockopt_raw_linux.go): it does not wait for the network. The buffer is the
 // caller's, on its stack, so nothing is allocated. getTCPInfo returns how
 // many bytes the kernel filled.
 func getTCPInfo(fd uintptr, info *unix.TCPInfo) (uintptr, error) {
@@ -19,13 +19,4 @@ func getTCPInfo(fd uintptr, info *unix.TCPInfo) (uintptr, error) {
 		return 0, errno
 	}
 	return uintptr(size), nil
-}
-
-func ioctlInt(fd uintptr, req uint) (int, error) {
-	var v int32
-	_, _, errno := unix.RawSyscall(unix.SYS_IOCTL, fd, uintptr(req), uintptr(unsafe.Pointer(&v)))
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(v), nil
 }

@@ -13,13 +13,14 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
-	"github.com/go-keepalive/keepalive/internal/blackhole"
+	"github.com/go-keepalive/keepalive/internal/tcpinfo"
+	"github.com/go-keepalive/keepalive/keepalivetest"
 )
 
 // rawTCPInfo reads TCP_INFO the plain x/sys way, to compare with Inspect.
 func rawTCPInfo(t testing.TB, conn *net.TCPConn) *unix.TCPInfo {
 	t.Helper()
-	info, err := blackhole.TCPInfo(conn)
+	info, err := tcpinfo.Get(conn)
 	require.NoError(t, err)
 	return info
 }
@@ -74,11 +75,11 @@ func TestInspectMatchesTCPInfo(t *testing.T) {
 // nothing; NotSent what waits behind a full window.
 func TestInspectQueuedBytes(t *testing.T) {
 	t.Parallel()
-	if blackhole.RunIsolated(t) {
+	if keepalivetest.RunIsolated(t) {
 		return
 	}
-	c, s := blackhole.Pair(t)
-	require.NoError(t, blackhole.Drop(s))
+	c, s := keepalivetest.Pair(t)
+	require.NoError(t, keepalivetest.Vanish(s))
 	_, err := c.Write(make([]byte, 1000))
 	require.NoError(t, err)
 	time.Sleep(20 * time.Millisecond)
@@ -176,11 +177,11 @@ func TestInspectZeroAllocations(t *testing.T) {
 // With data in flight Inspect makes its second system call; it still
 // allocates nothing.
 func TestInspectZeroAllocationsInFlight(t *testing.T) {
-	if blackhole.RunIsolated(t) {
+	if keepalivetest.RunIsolated(t) {
 		return
 	}
-	c, s := blackhole.Pair(t)
-	require.NoError(t, blackhole.Drop(s))
+	c, s := keepalivetest.Pair(t)
+	require.NoError(t, keepalivetest.Vanish(s))
 	_, err := c.Write([]byte("unacknowledged"))
 	require.NoError(t, err)
 	tc := tls.Client(c, &tls.Config{})
