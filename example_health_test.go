@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"time"
 
 	"github.com/go-keepalive/keepalive"
 )
@@ -33,4 +34,36 @@ func ExampleInspect() {
 	// ESTABLISHED
 	// unanswered probes: 0 unacknowledged bytes: 0
 	// reported: State, Probes, Retransmits, Backoff, RTO, Unacked, NotSent, SendWindow, SinceReceived, SinceSent, RTT
+}
+
+// Predict says when the kernel will drop a connection if nothing more
+// arrives from the peer, from what Inspect and Get read.
+func ExampleHealth_Predict() {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer ln.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	cfg := keepalive.Config{Idle: 10 * time.Second, Interval: 5 * time.Second, Count: 3}
+	if err := cfg.Apply(conn); err != nil {
+		log.Fatal(err)
+	}
+
+	state, err := keepalive.Get(conn)
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, err := keepalive.Inspect(conn)
+	if err != nil {
+		log.Fatal(err)
+	}
+	p := h.Predict(state)
+	if !p.Known {
+		log.Fatal(p)
+	}
+	fmt.Printf("if the peer went quiet now: dead in %v, %v\n", p.In.Round(time.Second), p.By)
+	// Output:
+	// if the peer went quiet now: dead in 25s, keepalive probes unanswered
 }

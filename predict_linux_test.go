@@ -1,0 +1,199 @@
+//go:build linux
+
+package keepalive
+
+import (
+	"fmt"
+	"net"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/go-keepalive/keepalive/keepalivetest"
+)
+
+// A sample is one Inspect and its prediction, taken while the peer is gone.
+type sample struct {
+	at      time.Duration // since the peer vanished
+	h       Health
+	p       Prediction
+	predict time.Duration // at + p.In: when the connection should fail
+}
+
+// watchDeath samples conn every 250 ms from start until a blocked Read
+// fails, and returns the samples and when Read failed, since start.
+func watchDeath(t *testing.T, conn *net.TCPConn, s State, start time.Time, limit time.Duration) ([]sample, time.Duration, error) {
+	t.Helper()
+	type result struct {
+		at  time.Duration
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, err := conn.Read(make([]byte, 1))
+		done <- result{time.Since(start), err}
+	}()
+	var samples []sample
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	giveUp := time.After(limit)
+	take := func() {
+		at := time.Since(start)
+		h, err := Inspect(conn)
+		require.NoError(t, err)
+		p := h.Predict(s)
+		samples = append(samples, sample{at, h, p, at + p.In})
+	}
+	take()
+	for {
+		select {
+		case <-tick.C:
+			take()
+		case r := <-done:
+			return samples, r.at, r.err
+		case <-giveUp:
+			t.Fatalf("the connection did not fail within %v", limit)
+		}
+	}
+}
+
+// checkPredictions asserts that every sample from firstDue on, while the
+// connection was still up, put its death within max(150 ms, 5% of bound) of
+// when Read failed.
+func checkPredictions(t *testing.T, samples []sample, died, firstDue, bound time.Duration, by Cause) {
+	t.Helper()
+	tolerance := max(150*time.Millisecond, bound/20)
+	checked := 0
+	for _, s := range samples {
+		t.Logf("%5.2fs %-11v probes %d retransmits %d rto %v: %v (error %+dms)", s.at.Seconds(), s.h.State,
+			s.h.Probes, s.h.Retransmits, s.h.RTO, s.p, (s.predict - died).Milliseconds())
+		if s.at < firstDue || s.h.State != StateEstablished {
+			continue
+		}
+		checked++
+		require.True(t, s.p.Known, "%v", s.p)
+		assert.Equal(t, by, s.p.By)
+		assert.InDelta(t, died.Seconds(), s.predict.Seconds(), tolerance.Seconds(),
+			"at %v predicted death at %v, Read failed at %v", s.at, s.predict, died)
+	}
+	assert.Greater(t, checked, 1, "too few samples before the connection died")
+}
+
+// The accuracy bar: an idle connection whose peer vanishes.
+func TestPredictIdle(t *testing.T) {
+	t.Parallel()
+	for _, cfg := range []Config{
+		{Idle: time.Second, Interval: time.Second, Count: 2},
+		{Idle: 2 * time.Second, Interval: time.Second, Count: 3},
+		{Idle: time.Second, Interval: time.Second, Count: 5, UserTimeout: 2 * time.Second},
+	} {
+		t.Run(fmt.Sprintf("idle=%v,interval=%v,count=%d,user_timeout=%v", cfg.Idle, cfg.Interval, cfg.Count, cfg.UserTimeout), func(t *testing.T) {
+			if isolate(t) {
+				return
+			}
+			client, server := keepalivetest.Pair(t)
+			require.NoError(t, cfg.Apply(client))
+			s := mustGet(t, client)
+			start := time.Now()
+			require.NoError(t, keepalivetest.Vanish(server))
+
+			bound, err := cfg.DetectionBound()
+			require.NoError(t, err)
+			samples, died, err := watchDeath(t, client, s, start, bound+5*time.Second)
+			require.ErrorIs(t, err, syscall.ETIMEDOUT)
+			checkPredictions(t, samples, died, cfg.Idle, bound, CauseKeepalive)
+			// Before the peer vanished nothing had been sent: the very
+			// first prediction is the bound.
+			assert.InDelta(t, bound.Seconds(), samples[0].p.In.Seconds(), 0.1)
+		})
+	}
+}
+
+// The accuracy bar: the peer vanishes with data in flight; UserTimeout
+// ends it.
+func TestPredictDataInFlight(t *testing.T) {
+	t.Parallel()
+	for _, ut := range []time.Duration{2 * time.Second, 3 * time.Second} {
+		t.Run(fmt.Sprintf("user_timeout=%v", ut), func(t *testing.T) {
+			if isolate(t) {
+				return
+			}
+			client, server := keepalivetest.Pair(t)
+			cfg := Config{Idle: time.Second, Interval: time.Second, Count: 2, UserTimeout: ut}
+			require.NoError(t, cfg.Apply(client))
+			s := mustGet(t, client)
+			start := time.Now()
+			require.NoError(t, keepalivetest.Vanish(server))
+			_, err := client.Write([]byte("unacknowledged"))
+			require.NoError(t, err)
+
+			samples, died, err := watchDeath(t, client, s, start, ut+5*time.Second)
+			require.ErrorIs(t, err, syscall.ETIMEDOUT)
+			// The first retransmission is due one RTO (200 ms) after the
+			// write, or after the tail-loss probe that precedes it.
+			checkPredictions(t, samples, died, 250*time.Millisecond, ut, CauseUnacked)
+		})
+	}
+}
+
+// Without UserTimeout, data in flight is given up on after tcp_retries2
+// retransmissions: about 15 minutes, predicted, not waited for.
+func TestPredictRetransmissionsWithoutUserTimeout(t *testing.T) {
+	if isolate(t) {
+		return
+	}
+	client, server := keepalivetest.Pair(t)
+	cfg := Config{Idle: time.Second, Interval: time.Second, Count: 2}
+	require.NoError(t, cfg.Apply(client))
+	s := mustGet(t, client)
+	require.NoError(t, keepalivetest.Vanish(server))
+	start := time.Now()
+	_, err := client.Write([]byte("unacknowledged"))
+	require.NoError(t, err)
+	time.Sleep(1500 * time.Millisecond)
+	h, err := Inspect(client)
+	require.NoError(t, err)
+	p := h.Predict(s)
+	require.True(t, p.Known, "%v", p)
+	assert.Equal(t, CauseUnacked, p.By)
+	k := nativeTimers()
+	// From the first retransmission (about 0.4 s after the write) the
+	// kernel gives up at the first timer beyond tcp_model_timeout: 924.6 s
+	// with the defaults.
+	total := time.Since(start) + p.In
+	t.Logf("%v after the write: %v; tcp_retries2 %d, rto_max %v: dies %v after the write", time.Since(start), p, k.retries2, k.rtoMax, total)
+	assert.InDelta(t, (k.modelTimeout() + 400*time.Millisecond).Seconds(), total.Seconds(), 1)
+}
+
+func TestModelTimeout(t *testing.T) {
+	k := kernelTimers{retries2: 15, rtoMin: 200 * time.Millisecond, rtoMax: 120 * time.Second}
+	assert.Equal(t, 924600*time.Millisecond, k.modelTimeout(), "Linux's documented 924.6 s")
+	k.retries2 = 8
+	assert.Equal(t, 102200*time.Millisecond, k.modelTimeout())
+}
+
+func TestPredictNeverAndUnknown(t *testing.T) {
+	k := &kernelTimers{retries2: 15, rtoMin: 200 * time.Millisecond, rtoMax: 120 * time.Second}
+	idle := Health{State: StateEstablished, Known: linuxMetrics, SendWindow: 65536}
+	off := State{}
+	assert.Equal(t, Prediction{Known: true, Never: true}, idle.predict(off, k))
+	assert.Equal(t, "never dropped: keepalive is off and nothing is in flight", idle.predict(off, k).String())
+
+	macOS := Health{State: StateEstablished, Known: MetricState | MetricSendWindow | MetricRTT}
+	p := macOS.predict(State{Enabled: true}, k)
+	assert.False(t, p.Known)
+	assert.Equal(t, "cannot predict: the OS does not report Probes, Retransmits, Backoff, RTO, Unacked, NotSent, SinceReceived, SinceSent", p.String())
+	assert.False(t, idle.predict(State{Enabled: true}, nil).Known)
+
+	closed := idle
+	closed.State = StateClosed
+	assert.Equal(t, "already dropped", closed.predict(State{}, k).String())
+
+	on := State{Enabled: true}
+	on.Config = Config{Idle: 10 * time.Second, Interval: 5 * time.Second, Count: 3}
+	idle.SinceReceived = 12 * time.Second
+	assert.Equal(t, "dead in 13s: keepalive probes unanswered", idle.predict(on, k).String())
+}
