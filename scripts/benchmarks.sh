@@ -45,6 +45,10 @@ step "dead-peer detection time / bound"
 go test -count=1 -run 'DeadPeer|DeadClient' -v . >"$out/deadpeer.txt" 2>&1
 sed -n '/^dead-peer detection times, measured:/,$p' "$out/deadpeer.txt" | grep -v '^ok' | tee "$out/deadpeer-report.txt"
 
+step "one budget, every layer: net/http, gRPC, WebSocket"
+go test -count=1 -run 'DeadPeer|Policy' -v ./keepalivehttp/ ./keepalivegrpc/ ./keepalivews/ >"$out/layers.txt" 2>&1
+grep -E '^(\[netns\] )?(net/http|gRPC|WebSocket): ' "$out/layers.txt" | sort -u | tee "$out/layers-report.txt"
+
 step "TestScale: 10,000 connections, 1,000 vanish"
 SCALE_OUT="$PWD/$out/scale-ratios.txt" go test -count=1 -run '^TestScale$' -v ./internal/scale/ >"$out/scale.txt" 2>&1
 grep '^scale:' "$out/scale.txt" | tee "$out/scale-summary.txt"
