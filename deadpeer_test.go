@@ -249,7 +249,7 @@ func TestDeadClientOfListener(t *testing.T) {
 			return ln
 		},
 		"ListenConfig": func(t *testing.T) net.Listener {
-			ln, err := cfg.ListenConfig(nil).Listen(context.Background(), "tcp4", "127.0.0.1:0")
+			ln, err := mustListenConfig(t, cfg, nil).Listen(context.Background(), "tcp4", "127.0.0.1:0")
 			require.NoError(t, err)
 			return ln
 		},

@@ -9,6 +9,13 @@ import (
 	"time"
 )
 
+// The helpers below validate c when they are built and return the same
+// errors Apply would, then: a *RangeError (and no helper) for an invalid
+// Config; an *UnsupportedError, matching ErrUnsupported, for fields the
+// sockets they make cannot hold, together with a helper that works and
+// sets everything else. Each socket they make then holds exactly that; a
+// socket that holds less fails its Dial, Listen or Accept.
+
 // Dialer returns a copy of base (a zero Dialer if base is nil) that applies c
 // to every TCP socket it dials, before it connects. It dials every network
 // base could: a UDP or Unix socket is dialed untouched, so that the copy
@@ -19,7 +26,11 @@ import (
 // A Control or ControlContext func already on base still runs, first, once
 // per socket. A Config with UserTimeout dials plain TCP, not Multipath TCP
 // (see [Config.Listen]).
-func (c Config) Dialer(base *net.Dialer) *net.Dialer {
+func (c Config) Dialer(base *net.Dialer) (*net.Dialer, error) {
+	v, err := c.values(native)
+	if err != nil {
+		return nil, err
+	}
 	var d net.Dialer
 	if base != nil {
 		d = *base
@@ -29,9 +40,10 @@ func (c Config) Dialer(base *net.Dialer) *net.Dialer {
 	if c.UserTimeout != 0 {
 		d.SetMultipathTCP(false)
 	}
-	d.ControlContext = c.chain(d.ControlContext, d.Control)
+	announced := v.shortfall(native, 0, nil)
+	d.ControlContext = chain(d.ControlContext, d.Control, applyControl(v, announced))
 	d.Control = nil
-	return &d
+	return &d, announced
 }
 
 // ListenConfig returns a copy of base (a zero ListenConfig if base is nil)
@@ -45,18 +57,27 @@ func (c Config) Dialer(base *net.Dialer) *net.Dialer {
 // Accept. A Config with UserTimeout listens on plain TCP, not Multipath TCP
 // (see [Config.Listen]).
 //
-// A field the OS does not pass on cannot be set this way: if c has one,
-// Listen fails with an error naming it. Use [Config.Listen] or wrap the
-// listener with [Config.Listener] instead.
-func (c Config) ListenConfig(base *net.ListenConfig) *net.ListenConfig {
-	lc := c.listenCopy(base)
-	if k, ok := c.notInherited(); ok {
-		err := fmt.Errorf("keepalive: %s is not inherited by accepted sockets on %s: use Config.Listen or Config.Listener", fieldNames[k], native.goos)
-		lc.Control = chainListen(lc.Control, tcpOnly(func(string, string, syscall.RawConn) error { return err }))
-		return lc
+// A field the OS does not pass on to accepted sockets (on Windows, none is
+// known to pass; on macOS, Idle and UserTimeout do not) cannot be set this
+// way: the listener gets the rest, and the *UnsupportedError returned with
+// the copy names those fields. [Config.Listen], or a listener wrapped with
+// [Config.Listener], sets them on each accepted connection instead.
+func (c Config) ListenConfig(base *net.ListenConfig) (*net.ListenConfig, error) {
+	v, err := c.values(native)
+	if err != nil {
+		return nil, err
 	}
-	lc.Control = chainListen(lc.Control, tcpOnly(c.Control))
-	return lc
+	onListener, perConn := v.split(native)
+	announced := v.shortfall(native, 0, nil)
+	if notPassed := fieldsOf(&perConn.set); notPassed != 0 {
+		announced = &UnsupportedError{
+			OS: native.goos, Set: fieldsOf(&v.set) &^ notPassed, Missing: fieldsOf(&v.missing) | notPassed,
+			Enabled: true, why: whyNotAccepted,
+		}
+	}
+	lc := c.listenCopy(base)
+	lc.Control = chainListen(lc.Control, tcpOnly(applyControl(onListener, announced)))
+	return lc, announced
 }
 
 // listenCopy returns a copy of base (or of a zero ListenConfig) on which Go
@@ -75,12 +96,33 @@ func (c Config) listenCopy(base *net.ListenConfig) *net.ListenConfig {
 	return &lc
 }
 
+// split divides v into what a listener passes on to the sockets it accepts
+// on p, to be set once on the listener, and the rest, to be set on each
+// accepted socket. The fields p has no option for stay with onListener.
+func (v *values) split(p *platform) (onListener, perConn values) {
+	onListener.missing = v.missing
+	for k := range numKnobs {
+		switch {
+		case !v.set[k]:
+		case p.knobs[k].inherited:
+			onListener.v[k], onListener.set[k] = v.v[k], true
+		default:
+			perConn.v[k], perConn.set[k] = v.v[k], true
+		}
+	}
+	return onListener, perConn
+}
+
 // Listen announces on the local network address, like [net.Listen], and
 // returns a listener whose accepted connections all hold c. It configures
 // the listening socket once and, per accepted connection, sets only what
 // the OS does not copy from the listener: on Linux nothing, so accepting
 // costs no system call at all; elsewhere those knobs and SO_KEEPALIVE. base
 // may be nil. network must be tcp, tcp4 or tcp6.
+//
+// For a Config with fields this OS cannot set, Listen returns a working
+// listener, which sets the rest, together with the *UnsupportedError: close
+// it if you do not use it.
 //
 // Multipath TCP: Go listens with MPTCP by default where Linux has it, and
 // Linux has no TCP_USER_TIMEOUT on an MPTCP socket. A Config with
@@ -96,48 +138,64 @@ func (c Config) Listen(ctx context.Context, base *net.ListenConfig, network, add
 	if err := checkNetwork(network); err != nil {
 		return nil, err
 	}
-	// The listener gets what its accepted sockets inherit; the rest is set
-	// on each of them.
-	var onListener, perConn values
-	onListener.missing = v.missing
-	for k := range numKnobs {
-		switch {
-		case !v.set[k]:
-		case native.knobs[k].inherited:
-			onListener.v[k], onListener.set[k] = v.v[k], true
-		default:
-			perConn.v[k], perConn.set[k] = v.v[k], true
-		}
-	}
+	onListener, perConn := v.split(native)
+	announced := v.shortfall(native, 0, nil)
 	lc := c.listenCopy(base)
-	lc.Control = chainListen(lc.Control, func(network, address string, rc syscall.RawConn) error {
-		op := sockOp{kind: opApply, v: onListener}
-		return op.onRaw(rc)
-	})
+	lc.Control = chainListen(lc.Control, applyControl(onListener, announced))
 	l, err := lc.Listen(ctx, network, address)
 	if err != nil {
 		return nil, err
 	}
 	if perConn == (values{}) {
-		return l, nil
+		return l, announced
 	}
-	return &listener{Listener: l, v: perConn}, nil
+	return &listener{Listener: l, v: perConn}, announced
+}
+
+// applyControl returns a Control func that applies v to a socket known to
+// be TCP, taking no more than the announced shortfall.
+func applyControl(v values, announced error) func(string, string, syscall.RawConn) error {
+	return func(_, _ string, rc syscall.RawConn) error {
+		op := sockOp{kind: opApply, v: v}
+		if err := op.onRaw(rc); !tolerated(err, announced) {
+			return err
+		}
+		return nil
+	}
+}
+
+// tolerated reports whether err is nil or no more than the shortfall
+// announced when a helper was built: keepalive on, nothing missing that
+// announced did not name.
+func tolerated(err, announced error) bool {
+	if err == nil {
+		return true
+	}
+	var got, want *UnsupportedError
+	return errors.As(err, &got) && errors.As(announced, &want) &&
+		got.Enabled && got.Missing&^want.Missing == 0
 }
 
 // Listener wraps l so that every TCP connection it accepts gets c applied.
 // Use it for a listener made elsewhere; for a new one, [Config.Listen] is
-// cheaper. c is validated now, and a nil l is refused with ErrNotTCP.
+// cheaper. A nil l is refused with ErrNotTCP.
 //
 // A zero field of c leaves what the accepted socket holds, which for a
 // listener from net.Listen is Go's default (15s, 15s, 9 probes), not the
-// OS's. A connection that is not TCP (from a Unix listener, say) is returned
-// untouched. A TCP connection that cannot be configured is closed, and
-// Accept returns the error, a *net.OpError naming the connection, which is
-// temporary only if the OS's error is (a connection reset before it could be
-// configured), so that a server such as net/http goes on accepting then and
-// stops on a persistent failure. One that merely lacks an option (an MPTCP
-// connection has no TCP_USER_TIMEOUT) is returned with the rest set, and Get
-// on it says what it lacks.
+// OS's. A field this OS cannot set, or that l's own socket lacks, is named
+// in the *UnsupportedError returned now, with a wrapper that sets the rest.
+// On Linux, a listener from net.Listen is Multipath TCP, which has no
+// TCP_USER_TIMEOUT: a client that connects with MPTCP gets no UserTimeout
+// (one with plain TCP does), so a Config with UserTimeout reports it as
+// missing; use [Config.Listen], which listens on plain TCP then, or a base
+// ListenConfig with SetMultipathTCP(false).
+//
+// A connection that is not TCP (from a Unix listener, say) is returned
+// untouched. A TCP connection that cannot be configured as announced is
+// closed, and Accept returns the error, a *net.OpError naming the
+// connection, which is temporary only if the OS's error is (a connection
+// reset before it could be configured), so that a server such as net/http
+// goes on accepting then and stops on a persistent failure.
 func (c Config) Listener(l net.Listener) (net.Listener, error) {
 	if isNil(l) {
 		return nil, fmt.Errorf("%w: nil listener", ErrNotTCP)
@@ -146,13 +204,39 @@ func (c Config) Listener(l net.Listener) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &listener{Listener: l, v: v}, nil
+	ln := &listener{Listener: l, v: v, announced: v.shortfall(native, 0, nil)}
+	if lacking := socketLacks(l, &v); lacking != 0 {
+		ln.announced = &UnsupportedError{
+			OS: native.goos, Set: fieldsOf(&v.set) &^ lacking, Missing: fieldsOf(&v.missing) | lacking,
+			Enabled: true, why: whyNotListener,
+		}
+	}
+	return ln, ln.announced
+}
+
+// socketLacks returns the fields v sets that l's own socket cannot report,
+// where it is a socket: its accepted sockets will lack them too.
+func socketLacks(l net.Listener, v *values) Fields {
+	sc, ok := l.(syscall.Conn)
+	if !ok {
+		return 0
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil || rc == nil {
+		return 0
+	}
+	s, err := getRaw(rc)
+	if err != nil {
+		return 0
+	}
+	return s.Unknown & fieldsOf(&v.set)
 }
 
 // listener applies values to every accepted TCP connection.
 type listener struct {
 	net.Listener
-	v values
+	v         values
+	announced error // the shortfall reported when it was built, or nil
 }
 
 func (l *listener) Accept() (net.Conn, error) {
@@ -161,11 +245,8 @@ func (l *listener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	err = applyValues(conn, &l.v)
-	switch {
-	case err == nil, errors.Is(err, ErrUnsupported):
-		return conn, nil
-	case errors.Is(err, ErrNotTCP):
-		return conn, nil // not ours to configure
+	if tolerated(err, l.announced) || errors.Is(err, ErrNotTCP) {
+		return conn, nil // configured, or not ours to configure
 	}
 	conn.Close()
 	return nil, err
@@ -174,24 +255,10 @@ func (l *listener) Accept() (net.Conn, error) {
 // Unwrap returns the wrapped listener.
 func (l *listener) Unwrap() net.Listener { return l.Listener }
 
-// notInherited returns a non-zero knob of c that this OS does not copy from
-// a listener to the sockets it accepts.
-func (c Config) notInherited() (knob, bool) {
-	fields := [numKnobs]int64{int64(c.Idle), int64(c.Interval), int64(c.Count), int64(c.UserTimeout)}
-	for k, x := range fields {
-		// A knob the OS lacks altogether is reported by Apply as
-		// ErrUnsupported, not as a matter of inheritance.
-		if x != 0 && native.knobs[k].name != "" && !native.knobs[k].inherited {
-			return knob(k), true
-		}
-	}
-	return 0, false
-}
-
 // chain returns a ControlContext func that runs the one already set (if
-// any) and then, on a TCP socket, applies c.
-func (c Config) chain(ctxFn func(context.Context, string, string, syscall.RawConn) error, fn func(string, string, syscall.RawConn) error) func(context.Context, string, string, syscall.RawConn) error {
-	apply := tcpOnly(c.Control)
+// any) and then, on a TCP socket, apply.
+func chain(ctxFn func(context.Context, string, string, syscall.RawConn) error, fn, apply func(string, string, syscall.RawConn) error) func(context.Context, string, string, syscall.RawConn) error {
+	apply = tcpOnly(apply)
 	return func(ctx context.Context, network, address string, rc syscall.RawConn) error {
 		var err error
 		switch {

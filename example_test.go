@@ -33,10 +33,10 @@ func ExampleConfig_Apply() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("enabled=%v idle=%v interval=%v count=%d\n", s.Enabled, s.Idle, s.Interval, s.Count)
+	fmt.Printf("enabled=%v idle=%v interval=%v count=%d unknown=%v\n", s.Enabled, s.Config.Idle, s.Config.Interval, s.Config.Count, s.Unknown)
 	fmt.Println("a dead peer is detected within", s.DetectionBound())
 	// Output:
-	// enabled=true idle=30s interval=10s count=3
+	// enabled=true idle=30s interval=10s count=3 unknown=none
 	// a dead peer is detected within 1m0s
 }
 
@@ -73,20 +73,22 @@ func ExampleConfig_Validate() {
 // HTTP client.
 func ExampleConfig_Dialer() {
 	cfg := keepalive.Config{Idle: 15 * time.Second, Interval: 5 * time.Second, Count: 3}
-	client := &http.Client{Transport: &http.Transport{
-		DialContext: cfg.Dialer(&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-	}}
+	d, err := cfg.Dialer(&net.Dialer{Timeout: 5 * time.Second})
+	if err != nil {
+		log.Fatal(err) // validated when built
+	}
+	client := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
 	_ = client
 
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	defer ln.Close()
-	conn, err := cfg.Dialer(nil).Dial("tcp", ln.Addr().String())
+	conn, err := d.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer conn.Close()
 	s, _ := keepalive.Get(conn)
-	fmt.Println(s.Idle, s.Interval, s.Count)
+	fmt.Println(s.Config.Idle, s.Config.Interval, s.Config.Count)
 	// Output: 15s 5s 3
 }
 
@@ -114,7 +116,7 @@ func ExampleConfig_Listen() {
 	defer conn.Close()
 	s, _ := keepalive.Get(conn)
 	fmt.Printf("%+v\n", s)
-	// Output: {Enabled:true Config:{Idle:20s Interval:5s Count:4 UserTimeout:40s}}
+	// Output: {Enabled:true Config:{Idle:20s Interval:5s Count:4 UserTimeout:40s} Unknown:none}
 }
 
 // IsDeadPeer tells a connection the kernel dropped because the peer stopped
@@ -137,4 +139,39 @@ func ExampleIsDeadPeer() {
 		}
 	}
 	_ = handle
+}
+
+// An *UnsupportedError is a shortfall that was tolerated: keepalive is on
+// with every field it names as Set, and the caller decides whether the rest
+// matters. Here UserTimeout may be missing (it is, on FreeBSD, or on a Linux
+// MPTCP connection); the connection is still used.
+func ExampleUnsupportedError() {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer ln.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+
+	cfg := keepalive.Config{Idle: 30 * time.Second, Interval: 10 * time.Second, Count: 3, UserTimeout: time.Minute}
+	var short *keepalive.UnsupportedError
+	switch err := cfg.Apply(conn); {
+	case err == nil:
+		fmt.Println("all set")
+	case errors.As(err, &short) && short.Missing == keepalive.FieldUserTimeout:
+		fmt.Println("keepalive on; no user timeout here:", short.Set)
+	default:
+		log.Fatal(err)
+	}
+	// Output: all set
+}
+
+// Fields name Config fields; State.Unknown and UnsupportedError use them.
+func ExampleFields() {
+	fmt.Println(keepalive.FieldIdle | keepalive.FieldCount)
+	fmt.Println(keepalive.Fields(0))
+	// Output:
+	// Idle, Count
+	// none
 }

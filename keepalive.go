@@ -23,10 +23,38 @@
 //
 // or let a [net.Dialer] or listener do it for every connection (see
 // [Config.Dialer], [Config.Listen] and [Config.Listener]).
+//
+// # Errors
+//
+// One contract holds for every call that touches a socket:
+//
+//   - nil: the socket holds everything asked, and keepalive is on.
+//   - *RangeError (matches ErrOutOfRange): the Config is invalid for this OS.
+//     Found before any system call: nothing changed.
+//   - ErrNotTCP: not a TCP connection. Nothing changed.
+//   - *UnsupportedError (matches ErrUnsupported and errors.ErrUnsupported):
+//     a shortfall, tolerated. Keepalive is on and every field in its Set
+//     holds; those in Missing do not, because this OS has no per-socket
+//     option for them or this socket lacks one. Where the OS cannot do
+//     anything per socket (js, wasip1, plan9) its Enabled is false: nothing
+//     was applied.
+//   - *OptionError: the OS refused a value or failed. Keepalive was not
+//     switched on by this call; timings set before the refused one stay.
+//
+// An error about a *net.TCPConn (also one found behind a *tls.Conn or other
+// NetConn() wrapper) comes inside a *net.OpError that names the connection's
+// addresses; errors.Is and errors.As see through it. A closed connection
+// gives an error matching net.ErrClosed.
+//
+// [Get] returns nil when it read everything this OS can report; the fields
+// it cannot report on this OS or socket are zero and named in
+// State.Unknown. [Config.Dialer], [Config.ListenConfig], [Config.Listen] and
+// [Config.Listener] validate when they are built and report the same
+// errors then: an *UnsupportedError comes with a working helper that sets
+// the rest, any other error with none.
 package keepalive
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"reflect"
@@ -61,98 +89,14 @@ type Config struct {
 type State struct {
 	// Enabled reports whether keepalive probes are on (SO_KEEPALIVE).
 	Enabled bool
-	Config
-}
-
-// Errors that callers can test for with [errors.Is].
-var (
-	// ErrNotTCP is returned for a connection that is not a TCP socket:
-	// UDP, Unix sockets, in-memory pipes, or a nil connection.
-	ErrNotTCP = errors.New("keepalive: not a TCP connection")
-	// ErrOutOfRange is wrapped by the *RangeError that validation returns
-	// for a negative value or one beyond the OS's limit, and that Within
-	// returns for a d too short.
-	ErrOutOfRange = errors.New("keepalive: value out of range")
-	// ErrUnsupported is wrapped by errors for what this OS cannot do. It
-	// also matches [errors.ErrUnsupported].
-	ErrUnsupported error = unsupportedError{}
-)
-
-type unsupportedError struct{}
-
-func (unsupportedError) Error() string { return "keepalive: not supported" }
-
-// Is makes ErrUnsupported match errors.ErrUnsupported too.
-func (unsupportedError) Is(target error) bool { return target == errors.ErrUnsupported }
-
-// RangeError reports a Config field that is negative or beyond what the OS
-// accepts. It wraps ErrOutOfRange.
-type RangeError struct {
-	// Field is the Config field: "Idle", "Interval", "Count" or
-	// "UserTimeout"; or, for a limit on fields combined, "Interval*Count"
-	// or "Idle+Interval*Count" (a duration, as Value, Min and Max then are).
-	Field  string
-	Option string // the OS's socket option, such as "TCP_KEEPIDLE"
-	OS     string // the GOOS whose limits were checked
-	// Value is the requested value; Min and Max the accepted range after
-	// rounding up to the option's unit. Durations are in nanoseconds,
-	// Count is a plain number.
-	Value, Min, Max int64
-}
-
-func (e *RangeError) Error() string {
-	show := func(v int64) string {
-		if e.Field == "Count" {
-			return fmt.Sprint(v)
-		}
-		return time.Duration(v).String()
-	}
-	if e.Value < 0 {
-		return fmt.Sprintf("keepalive: %s=%s is negative", e.Field, show(e.Value))
-	}
-	return fmt.Sprintf("keepalive: %s=%s out of range for %s on %s (%s..%s)",
-		e.Field, show(e.Value), e.Option, e.OS, show(e.Min), show(e.Max))
-}
-
-// Unwrap returns ErrOutOfRange.
-func (e *RangeError) Unwrap() error { return ErrOutOfRange }
-
-// OptionError reports a socket option that the OS refused to set or read. It
-// names the option and the value in the option's own unit and wraps the
-// OS's error, so errors.Is(err, syscall.EINVAL) works.
-type OptionError struct {
-	Op     string // "set" or "get"
-	Option string // the OS's name for the option, such as "TCP_KEEPCNT"
-	Value  int    // the value passed to the OS (Op "set" only)
-	Err    error  // the OS's error, usually a syscall.Errno
-}
-
-func (e *OptionError) Error() string {
-	if e.Op == "set" {
-		return fmt.Sprintf("keepalive: set %s=%d: %v", e.Option, e.Value, e.Err)
-	}
-	return fmt.Sprintf("keepalive: %s %s: %v", e.Op, e.Option, e.Err)
-}
-
-// Unwrap returns the OS's error.
-func (e *OptionError) Unwrap() error { return e.Err }
-
-// Is reports an option the socket does not have (ENOPROTOOPT, EOPNOTSUPP)
-// as ErrUnsupported.
-func (e *OptionError) Is(target error) bool {
-	return target == ErrUnsupported && optionMissing(e.Err)
-}
-
-// getFailed decides what Get makes of a failed read of option name: an
-// option this socket lacks joins *unreadable, so that the other knobs are
-// still reported, and any other error ends Get.
-func getFailed(name string, err error, unreadable *error) error {
-	e := &OptionError{Op: "get", Option: name, Err: err}
-	if !e.Is(ErrUnsupported) {
-		return e
-	}
-	*unreadable = errors.Join(*unreadable, e)
-	return nil
+	// Config holds the timings the socket has, whether keepalive is on or
+	// not; a field named in Unknown is zero.
+	Config Config
+	// Unknown names the fields this OS, or this socket, cannot report: one
+	// it has no per-socket option for, one it can set but not read back
+	// (Windows' SIO_KEEPALIVE_VALS), or one this kind of socket lacks
+	// (TCP_USER_TIMEOUT on a Linux MPTCP connection).
+	Unknown Fields
 }
 
 // Validate reports whether c is acceptable to this OS, without a system
@@ -296,9 +240,9 @@ func (op *sockOp) run(fd uintptr) {
 	}
 	switch op.kind {
 	case opApply:
-		op.err = setAll(fd, &op.v)
+		op.err = setAll(native, fd, &op.v)
 	case opGet:
-		op.err = getAll(fd, &op.s)
+		op.err = getAll(native, fd, &op.s)
 	case opDisable:
 		op.err = setEnabled(fd, false)
 	}
@@ -324,6 +268,9 @@ func (op *sockOp) onConn(conn net.Conn) error {
 		op.check = true
 		return op.onRaw(other)
 	}
+	if native.noKeepalive {
+		return op.nothing()
+	}
 	rc, err := tc.SyscallConn()
 	if err != nil {
 		return err
@@ -344,12 +291,25 @@ func (op *sockOp) onRaw(rc syscall.RawConn) error {
 	if rc == nil {
 		return fmt.Errorf("%w: nil syscall.RawConn", ErrNotTCP)
 	}
+	if native.noKeepalive {
+		return op.nothing()
+	}
 	heap := *op
 	if err := rc.Control(heap.run); err != nil {
 		return err
 	}
 	*op = heap
 	return op.err
+}
+
+// nothing is op's error where the OS has no per-socket keepalive at all.
+func (op *sockOp) nothing() error {
+	missing := fieldsOf(&op.v.missing)
+	if op.kind == opGet {
+		op.s.Unknown = FieldIdle | FieldInterval | FieldCount | FieldUserTimeout
+		missing = op.s.Unknown
+	}
+	return nothingDone(native, op.kind, missing)
 }
 
 // maxUnwrap bounds how many NetConn layers are peeled off, so a wrapper

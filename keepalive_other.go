@@ -4,23 +4,19 @@ package keepalive
 
 import (
 	"errors"
-	"fmt"
 	"runtime"
 	"syscall"
 )
 
-// native is an OS without per-socket keepalive support in this package:
-// every non-zero field is reported missing.
-var native = &platform{goos: runtime.GOOS}
+// native is an OS without per-socket keepalive support: nothing can be
+// applied or read, and every call that would reach a socket says so
+// before it does (sockOp.nothing); the functions below are never reached.
+var native = &platform{goos: runtime.GOOS, noKeepalive: true}
 
-func unsupportedOS() error {
-	return fmt.Errorf("%w: keepalive on %s", ErrUnsupported, runtime.GOOS)
-}
-
-func checkTCP(uintptr) error         { return unsupportedOS() }
-func setAll(uintptr, *values) error  { return unsupportedOS() }
-func setEnabled(uintptr, bool) error { return unsupportedOS() }
-func getAll(uintptr, *State) error   { return unsupportedOS() }
+func checkTCP(uintptr) error                   { return nothingDone(native, opApply, 0) }
+func setAll(*platform, uintptr, *values) error { return nothingDone(native, opApply, 0) }
+func setEnabled(uintptr, bool) error           { return nothingDone(native, opDisable, 0) }
+func getAll(*platform, uintptr, *State) error  { return nothingDone(native, opGet, 0) }
 
 func optionMissing(err error) bool { return errors.Is(err, errors.ErrUnsupported) }
 

@@ -72,14 +72,14 @@ func TestApplyRoundsUpLikeGo(t *testing.T) {
 		require.NoError(t, Config{Idle: tc.in, Interval: tc.in}.Apply(ours))
 		require.NoError(t, gos.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: tc.in, Interval: tc.in, Count: -1}))
 		got, want := mustGet(t, ours), mustGet(t, gos)
-		assert.Equal(t, tc.want, got.Idle, "Idle %v", tc.in)
-		assert.Equal(t, tc.want, got.Interval, "Interval %v", tc.in)
+		assert.Equal(t, tc.want, got.Config.Idle, "Idle %v", tc.in)
+		assert.Equal(t, tc.want, got.Config.Interval, "Interval %v", tc.in)
 		assert.Equal(t, want, got, "same as SetKeepAliveConfig for %v", tc.in)
 	}
 
 	c, _ := pair(t)
 	require.NoError(t, Config{UserTimeout: 1500 * time.Microsecond}.Apply(c))
-	assert.Equal(t, 2*time.Millisecond, mustGet(t, c).UserTimeout)
+	assert.Equal(t, 2*time.Millisecond, mustGet(t, c).Config.UserTimeout)
 }
 
 func TestZeroFieldLeavesValueAlone(t *testing.T) {
@@ -144,7 +144,7 @@ func TestApplyIsAtomicWhereGoIsNot(t *testing.T) {
 	require.ErrorIs(t, err, syscall.EINVAL)
 	half := mustGet(t, gos)
 	assert.True(t, half.Enabled)
-	assert.Equal(t, 9*time.Second, half.Idle, "Go applied Idle before failing on Count")
+	assert.Equal(t, 9*time.Second, half.Config.Idle, "Go applied Idle before failing on Count")
 
 	ours, _ := pair(t)
 	before := mustGet(t, ours)
@@ -160,7 +160,7 @@ func TestOSErrorNamesOptionAndValue(t *testing.T) {
 	v := values{}
 	v.v[count], v.set[count] = 200, true
 	var opErr error
-	require.NoError(t, rc.Control(func(fd uintptr) { opErr = setAll(fd, &v) }))
+	require.NoError(t, rc.Control(func(fd uintptr) { opErr = setAll(native, fd, &v) }))
 	require.EqualError(t, opErr, "keepalive: set TCP_KEEPCNT=200: invalid argument")
 	require.ErrorIs(t, opErr, syscall.EINVAL)
 	var oe *OptionError
@@ -298,7 +298,7 @@ func TestDialer(t *testing.T) {
 	defer ln.Close()
 
 	t.Run("nil base", func(t *testing.T) {
-		c, _ := dialAccept(t, ln, cfg.Dialer(nil))
+		c, _ := dialAccept(t, ln, mustDialer(t, cfg, nil))
 		assert.Equal(t, State{Enabled: true, Config: cfg}, mustGet(t, c))
 	})
 	t.Run("base with Go keepalive and Control", func(t *testing.T) {
@@ -311,7 +311,7 @@ func TestDialer(t *testing.T) {
 				return nil
 			},
 		}
-		d := cfg.Dialer(base)
+		d := mustDialer(t, cfg, base)
 		assert.Equal(t, 5*time.Second, d.Timeout, "base fields kept")
 		assert.Equal(t, 30*time.Second, base.KeepAlive, "base left alone")
 		c, _ := dialAccept(t, ln, d)
@@ -320,20 +320,23 @@ func TestDialer(t *testing.T) {
 	})
 	t.Run("base ControlContext error stops the dial", func(t *testing.T) {
 		boom := errors.New("boom")
-		d := cfg.Dialer(&net.Dialer{ControlContext: func(context.Context, string, string, syscall.RawConn) error { return boom }})
+		d := mustDialer(t, cfg, &net.Dialer{ControlContext: func(context.Context, string, string, syscall.RawConn) error { return boom }})
 		_, err := d.Dial("tcp", ln.Addr().String())
 		assert.ErrorIs(t, err, boom)
 	})
-	t.Run("invalid config fails the dial", func(t *testing.T) {
-		_, err := Config{Count: 1000}.Dialer(nil).Dial("tcp", ln.Addr().String())
+	t.Run("invalid config is refused when built", func(t *testing.T) {
+		d, err := Config{Count: 1000}.Dialer(nil)
 		assert.ErrorIs(t, err, ErrOutOfRange)
+		var re *RangeError
+		assert.ErrorAs(t, err, &re)
+		assert.Nil(t, d)
 	})
 }
 
 func TestListenConfig(t *testing.T) {
 	cfg := Config{Idle: 6 * time.Second, Interval: 2 * time.Second, Count: 5}
 	calls := 0
-	lc := cfg.ListenConfig(&net.ListenConfig{Control: func(string, string, syscall.RawConn) error { calls++; return nil }})
+	lc := mustListenConfig(t, cfg, &net.ListenConfig{Control: func(string, string, syscall.RawConn) error { calls++; return nil }})
 	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
@@ -359,9 +362,21 @@ func TestListenersWhereNotInherited(t *testing.T) {
 	withoutInheritance(t, userTimeout)
 	cfg := Config{Idle: 6 * time.Second, Interval: 2 * time.Second, Count: 5, UserTimeout: 3 * time.Second}
 
-	_, err := cfg.ListenConfig(nil).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "UserTimeout is not inherited by accepted sockets on linux")
+	// ListenConfig sets the rest on the listener and names what accepted
+	// sockets will not hold.
+	lc, err := cfg.ListenConfig(nil)
+	require.ErrorIs(t, err, ErrUnsupported)
+	assert.EqualError(t, err, "keepalive: linux: accepted sockets do not inherit UserTimeout from their listener (set: Idle, Interval, Count); use Config.Listen or Config.Listener")
+	var ue *UnsupportedError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, FieldUserTimeout, ue.Missing)
+	assert.Equal(t, FieldIdle|FieldInterval|FieldCount, ue.Set)
+	require.NotNil(t, lc, "a working ListenConfig comes with the error")
+	partial, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer partial.Close()
+	_, s := dialAccept(t, partial, &net.Dialer{KeepAlive: -1})
+	assert.Equal(t, State{Enabled: true, Config: Config{Idle: 6 * time.Second, Interval: 2 * time.Second, Count: 5}}, mustGet(t, s))
 
 	// Listen now leaves UserTimeout off the listener and sets it on each
 	// accepted socket instead.
@@ -374,13 +389,13 @@ func TestListenersWhereNotInherited(t *testing.T) {
 	defer ln.Close()
 	_, ok := ln.(*listener)
 	require.True(t, ok, "Listen returned no per-connection wrapper")
-	_, s := dialAccept(t, ln, &net.Dialer{KeepAlive: -1})
+	_, s = dialAccept(t, ln, &net.Dialer{KeepAlive: -1})
 	assert.Equal(t, State{Enabled: true, Config: cfg}, mustGet(t, s))
 	rc, err := ln.(*listener).Listener.(*net.TCPListener).SyscallConn()
 	require.NoError(t, err)
 	l, err := getRaw(rc)
 	require.NoError(t, err)
-	assert.Zero(t, l.UserTimeout, "UserTimeout set on the listener")
+	assert.Zero(t, l.Config.UserTimeout, "UserTimeout set on the listener")
 }
 
 func TestListen(t *testing.T) {
@@ -402,7 +417,11 @@ func TestListen(t *testing.T) {
 
 func TestListener(t *testing.T) {
 	cfg := Config{Idle: 6 * time.Second, Interval: 2 * time.Second, Count: 5, UserTimeout: 3 * time.Second}
-	plain, err := net.Listen("tcp", "127.0.0.1:0") // Go sets its 15 s default on every accept
+	// Go sets its 15 s default on every accept; plain TCP, since an MPTCP
+	// listener's connections may lack TCP_USER_TIMEOUT.
+	var lc net.ListenConfig
+	lc.SetMultipathTCP(false)
+	plain, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ln, err := cfg.Listener(plain)
 	require.NoError(t, err)
@@ -437,7 +456,7 @@ func testInheritance(t *testing.T, mptcp bool) {
 			one.v[k], one.set[k] = v.v[k], true
 			lc := net.ListenConfig{KeepAlive: -1, Control: func(_, _ string, rc syscall.RawConn) error {
 				var opErr error
-				if err := rc.Control(func(fd uintptr) { opErr = setAll(fd, &one) }); err != nil {
+				if err := rc.Control(func(fd uintptr) { opErr = setAll(native, fd, &one) }); err != nil {
 					return err
 				}
 				return opErr
@@ -454,20 +473,20 @@ func testInheritance(t *testing.T, mptcp bool) {
 			// socket: setting it fails with ENOPROTOOPT, which makes Go
 			// fall back to a plain TCP listener, and Get on an MPTCP
 			// connection says it cannot read it.
+			require.NoError(t, err)
 			if mptcp && k != userTimeout {
-				require.ErrorIs(t, err, ErrUnsupported)
-				assert.ErrorContains(t, err, "keepalive: get TCP_USER_TIMEOUT: operation not supported")
+				assert.Equal(t, FieldUserTimeout, got.Unknown, "MPTCP socket reports no user timeout")
 			} else {
-				require.NoError(t, err)
+				assert.Zero(t, got.Unknown)
 			}
 			assert.True(t, got.Enabled, "SO_KEEPALIVE inherited")
 			var want State
-			want.setField(k, fromUnit(v.v[k], native.knobs[k].unit))
+			want.Config.setField(k, fromUnit(v.v[k], native.knobs[k].unit))
 			fields := map[knob]bool{
-				idle:        got.Idle == want.Idle,
-				interval:    got.Interval == want.Interval,
-				count:       got.Count == want.Count,
-				userTimeout: got.UserTimeout == want.UserTimeout,
+				idle:        got.Config.Idle == want.Config.Idle,
+				interval:    got.Config.Interval == want.Config.Interval,
+				count:       got.Config.Count == want.Config.Count,
+				userTimeout: got.Config.UserTimeout == want.Config.UserTimeout,
 			}
 			assert.Equal(t, native.knobs[k].inherited, fields[k], "inherited flag of %s", native.knobs[k].name)
 		})
@@ -505,10 +524,15 @@ func TestErrUnsupportedMatchesStandard(t *testing.T) {
 	assert.ErrorIs(t, ErrUnsupported, errors.ErrUnsupported)
 	v := values{}
 	v.missing[count] = true
-	err := v.unsupported(&platform{goos: "plan9"})
+	v.v[idle], v.set[idle] = 5, true
+	err := v.shortfall(&platform{goos: "freebsd"}, 0, nil)
 	assert.ErrorIs(t, err, errors.ErrUnsupported)
 	assert.ErrorIs(t, err, ErrUnsupported)
-	assert.EqualError(t, err, "keepalive: not supported: plan9 cannot set Count per socket")
+	assert.EqualError(t, err, "keepalive: freebsd has no per-socket option for Count (set: Idle)")
+	var ue *UnsupportedError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, UnsupportedError{OS: "freebsd", Set: FieldIdle, Missing: FieldCount, Enabled: true, why: whyNoOption}, *ue)
+	assert.NoError(t, (&values{}).shortfall(&linux, 0, nil))
 }
 
 func TestZeroAllocations(t *testing.T) {
@@ -543,10 +567,16 @@ func TestApplyOnMPTCP(t *testing.T) {
 	cfg := Config{Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 3, UserTimeout: 11 * time.Second}
 	err := cfg.Apply(client)
 	require.ErrorIs(t, err, ErrUnsupported)
-	assert.ErrorContains(t, err, "keepalive: set TCP_USER_TIMEOUT=11000")
+	require.ErrorIs(t, err, syscall.ENOPROTOOPT)
+	var ue *UnsupportedError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, FieldIdle|FieldInterval|FieldCount, ue.Set)
+	assert.Equal(t, FieldUserTimeout, ue.Missing)
+	assert.True(t, ue.Enabled)
+	assert.ErrorContains(t, err, "keepalive: linux cannot set UserTimeout on this socket (set: Idle, Interval, Count): keepalive: set TCP_USER_TIMEOUT=11000")
 	s, err := Get(client)
-	require.ErrorIs(t, err, ErrUnsupported)
-	assert.Equal(t, State{Enabled: true, Config: Config{Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 3}}, s)
+	require.NoError(t, err, "Get read all this socket can report")
+	assert.Equal(t, State{Enabled: true, Config: Config{Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 3}, Unknown: FieldUserTimeout}, s)
 
 	require.NoError(t, Config{Idle: 5 * time.Second}.Apply(server), "nothing it lacks was asked for")
 }
@@ -561,14 +591,19 @@ func TestListenerOnMPTCP(t *testing.T) {
 	plain, err := lc.Listen(context.Background(), "tcp4", "127.0.0.1:0")
 	require.NoError(t, err)
 	ln, err := cfg.Listener(plain)
-	require.NoError(t, err)
+	// The listening socket says what its connections will lack, now.
+	require.ErrorIs(t, err, ErrUnsupported)
+	var ue *UnsupportedError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, FieldUserTimeout, ue.Missing)
+	require.NotNil(t, ln)
 	defer ln.Close()
 	d := &net.Dialer{}
 	d.SetMultipathTCP(true)
 	_, s := dialAccept(t, ln, d)
 	got, err := Get(s)
-	require.ErrorIs(t, err, ErrUnsupported)
-	assert.Equal(t, State{Enabled: true, Config: Config{Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 3}}, got)
+	require.NoError(t, err)
+	assert.Equal(t, State{Enabled: true, Config: Config{Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 3}, Unknown: FieldUserTimeout}, got)
 }
 
 // nilSocket is a syscall.Conn with no socket behind it.
@@ -593,4 +628,21 @@ func TestIsDeadPeerUnreachable(t *testing.T) {
 	assert.True(t, IsDeadPeer(&net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.EHOSTUNREACH)}))
 	assert.True(t, IsDeadPeer(syscall.ENETUNREACH))
 	assert.False(t, IsDeadPeer(syscall.ECONNREFUSED))
+}
+
+// mustDialer is c.Dialer(base) for a Config this OS can apply in full.
+func mustDialer(t testing.TB, c Config, base *net.Dialer) *net.Dialer {
+	t.Helper()
+	d, err := c.Dialer(base)
+	require.NoError(t, err)
+	return d
+}
+
+// mustListenConfig is c.ListenConfig(base) for a Config this OS can apply
+// in full.
+func mustListenConfig(t testing.TB, c Config, base *net.ListenConfig) *net.ListenConfig {
+	t.Helper()
+	lc, err := c.ListenConfig(base)
+	require.NoError(t, err)
+	return lc
 }

@@ -43,10 +43,6 @@ var native = func() *platform {
 	return &p
 }()
 
-// errUnreadable is what Get reports for the fields this system cannot read
-// back, or nil.
-var errUnreadable = support.unreadable()
-
 // detectSupport tries each per-socket option on a throwaway TCP socket, as
 // Go's net package does (detectWinsock decides). If no socket can be made,
 // the Windows build number decides instead.
@@ -113,98 +109,34 @@ func checkTCP(fd uintptr) error {
 	return nil
 }
 
-// setAll sets every knob of v on the socket, then turns keepalive on: a
-// value the OS refuses half-way leaves keepalive as it was. Without the
-// per-socket options, Idle and Interval go last, through the ioctl, which
-// turns keepalive on with them. Then a field this system cannot set is
-// named in an error wrapping ErrUnsupported.
-func setAll(fd uintptr, v *values) error {
-	on, err := setKnobsOn(windows.Handle(fd), v)
-	if err != nil {
-		return err
-	}
-	if !on {
-		if err := setEnabled(fd, true); err != nil {
-			return err
-		}
-	}
-	return v.unsupported(native)
+// soKeepAlive is SO_KEEPALIVE, as the generic path sets it.
+var soKeepAlive = sockopt{name: "SO_KEEPALIVE", level: windows.SOL_SOCKET, opt: windows.SO_KEEPALIVE}
+
+// sysSockcalls is the system-call layer of Windows: setsockopt and
+// getsockopt of an int, and SIO_KEEPALIVE_VALS for the knobs the table
+// sets together.
+type sysSockcalls struct{}
+
+func (sysSockcalls) set(fd uintptr, o *sockopt, value int) error {
+	return windows.SetsockoptInt(windows.Handle(fd), o.level, o.opt, value)
 }
 
-// setKnobsOn sets every knob of v and reports whether that turned keepalive
-// on, as SIO_KEEPALIVE_VALS does. The ioctl takes Idle and Interval
-// together: one that v leaves zero is sent as the system default, since the
-// socket's current value cannot be read.
-func setKnobsOn(h windows.Handle, v *values) (on bool, err error) {
-	ioctl := support.ioctl()
-	for k := range numKnobs {
-		o := &native.knobs[k]
-		if !v.set[k] || o.name == "" || ioctl && (k == idle || k == interval) {
-			continue
-		}
-		if err := windows.SetsockoptInt(h, o.level, o.opt, v.v[k]); err != nil {
-			return false, setError(o, v.v[k], err)
-		}
-	}
-	if !ioctl {
-		return false, nil
-	}
-	ka, ok := keepaliveVals(v, fillDefaults())
-	if !ok {
-		return false, nil
-	}
+func (sysSockcalls) get(fd uintptr, o *sockopt) (int, error) {
+	return windows.GetsockoptInt(windows.Handle(fd), o.level, o.opt)
+}
+
+// setTogether sends Idle and Interval with SIO_KEEPALIVE_VALS, which also
+// switches keepalive on. The ioctl takes both: one that v leaves zero is
+// sent as the system default, since the socket's current value cannot be
+// read.
+func (sysSockcalls) setTogether(fd uintptr, _ *platform, v values) error {
+	ka, _ := keepaliveVals(&v, fillDefaults())
 	var n uint32
-	err = windows.WSAIoctl(h, windows.SIO_KEEPALIVE_VALS, (*byte)(unsafe.Pointer(&ka)), uint32(unsafe.Sizeof(ka)), nil, 0, &n, nil, 0)
+	err := windows.WSAIoctl(windows.Handle(fd), windows.SIO_KEEPALIVE_VALS, (*byte)(unsafe.Pointer(&ka)), uint32(unsafe.Sizeof(ka)), nil, 0, &n, nil, 0)
 	if err != nil {
-		return false, &OptionError{Op: "set", Option: "SIO_KEEPALIVE_VALS", Value: int(ka.keepalivetime), Err: err}
-	}
-	return true, nil
-}
-
-// setEnabled switches SO_KEEPALIVE.
-func setEnabled(fd uintptr, on bool) error {
-	n := 0
-	if on {
-		n = 1
-	}
-	if err := windows.SetsockoptInt(windows.Handle(fd), windows.SOL_SOCKET, windows.SO_KEEPALIVE, n); err != nil {
-		return &OptionError{Op: "set", Option: "SO_KEEPALIVE", Value: n, Err: err}
+		return &OptionError{Op: "set", Option: "SIO_KEEPALIVE_VALS", Value: int(ka.keepalivetime), Err: err}
 	}
 	return nil
-}
-
-// getAll reads SO_KEEPALIVE and every knob this system can read back into
-// s. The rest is left zero and named in the error, which then matches
-// ErrUnsupported: without the per-socket options that is Idle, Interval and
-// Count, since SIO_KEEPALIVE_VALS cannot be read.
-func getAll(fd uintptr, s *State) error {
-	h := windows.Handle(fd)
-	on, err := windows.GetsockoptInt(h, windows.SOL_SOCKET, windows.SO_KEEPALIVE)
-	if err != nil {
-		return &OptionError{Op: "get", Option: "SO_KEEPALIVE", Err: err}
-	}
-	s.Enabled = on != 0
-	ioctl := support.ioctl()
-	var unreadable error
-	for k := range numKnobs {
-		o := &native.knobs[k]
-		if o.name == "" || ioctl && (k == idle || k == interval) {
-			continue
-		}
-		n, err := windows.GetsockoptInt(h, o.level, o.opt)
-		if err != nil {
-			if err := getFailed(o.name, err, &unreadable); err != nil {
-				return err
-			}
-			continue
-		}
-		// TCP_MAXRT reads -1 for "never give up": no user timeout.
-		s.setField(k, fromUnit(max(n, 0), o.unit))
-	}
-	if unreadable != nil {
-		return errors.Join(errUnreadable, unreadable)
-	}
-	return errUnreadable
 }
 
 // optionMissing reports an OS error that means the socket has no such

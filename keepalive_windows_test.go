@@ -45,15 +45,26 @@ func wineVersion() string {
 }
 
 // getReadable is Get for a test that checks the fields this system can
-// read back: an error is accepted only if it says that some fields cannot
-// be read (those are left zero, which the caller's checks of them catch).
+// read back: Get reads them all without an error, and names the others in
+// Unknown, as the table says.
 func getReadable(t *testing.T, c net.Conn) State {
 	t.Helper()
 	s, err := Get(c)
-	if err != nil {
-		require.ErrorIs(t, err, ErrUnsupported, "Get")
-	}
+	require.NoError(t, err, "Get")
+	assert.Equal(t, unknownOn(native), s.Unknown, "Unknown")
 	return s
+}
+
+// unknownOn is what Get cannot read back on a system with table p: what it
+// has no option for, and what the ioctl sets.
+func unknownOn(p *platform) Fields {
+	var f Fields
+	for k := range numKnobs {
+		if p.knobs[k].name == "" || p.knobs[k].byIoctl {
+			f |= fieldOf(k)
+		}
+	}
+	return f
 }
 
 // hostTimer reads, under Wine, the keepalive timer that the Linux kernel
@@ -122,7 +133,6 @@ func assertNoHostTimer(t *testing.T, conn *net.TCPConn) {
 func TestWindowsSupport(t *testing.T) {
 	t.Logf("wine %q on %q; per-socket options: %+v; table: %+v", wineVersion(), wineHost, support, *native)
 	assert.Equal(t, support.platform(), *native)
-	assert.Equal(t, support.unreadable(), errUnreadable)
 
 	// What this system has, found again another way: getsockopt on a
 	// connected socket, where detectSupport used setsockopt on a fresh
@@ -156,25 +166,19 @@ func TestWindowsSupport(t *testing.T) {
 
 func TestWindowsApplyGetDisable(t *testing.T) {
 	c, _ := pair(t)
-	fresh, err := Get(c)
+	fresh := getReadable(t, c)
 	assert.False(t, fresh.Enabled)
-	if support.ioctl() {
-		require.ErrorIs(t, err, ErrUnsupported)
-	}
 
 	cfg := Config{Idle: 7 * time.Second, Interval: 3 * time.Second}
 	require.NoError(t, cfg.Apply(c))
-	s, err := Get(c)
+	s := getReadable(t, c)
 	assert.True(t, s.Enabled)
 	if support.ioctl() {
-		// Nothing can read SIO_KEEPALIVE_VALS back: Get says so, naming
-		// the fields, and leaves them zero.
-		require.ErrorIs(t, err, ErrUnsupported)
-		require.ErrorIs(t, err, errors.ErrUnsupported)
-		assert.ErrorContains(t, err, "cannot read Idle, Interval, Count")
-		assert.Equal(t, State{Enabled: true}, s)
+		// Nothing can read SIO_KEEPALIVE_VALS back: Get names the fields
+		// in Unknown, leaves them zero, and returns no error.
+		assert.Equal(t, FieldIdle|FieldInterval|FieldCount, s.Unknown&^FieldUserTimeout)
+		assert.Equal(t, Config{}, Config{Idle: s.Config.Idle, Interval: s.Config.Interval, Count: s.Config.Count})
 	} else {
-		s = getReadable(t, c)
 		assert.Equal(t, cfg, Config{Idle: s.Config.Idle, Interval: s.Config.Interval})
 	}
 	assertHostTimer(t, c, 7*time.Second)
@@ -209,7 +213,13 @@ func TestWindowsCountNeverSilent(t *testing.T) {
 	}
 	require.ErrorIs(t, err, ErrUnsupported)
 	require.ErrorIs(t, err, errors.ErrUnsupported)
-	assert.EqualError(t, err, "keepalive: not supported: windows cannot set Count per socket")
+	var ue *UnsupportedError
+	require.ErrorAs(t, err, &ue)
+	assert.EqualError(t, ue, "keepalive: windows has no per-socket option for Count (set: Idle, Interval)")
+	var oe *net.OpError
+	require.ErrorAs(t, err, &oe, "the error names the connection")
+	assert.Equal(t, c.LocalAddr(), oe.Source)
+	assert.Equal(t, UnsupportedError{OS: "windows", Set: FieldIdle | FieldInterval, Missing: FieldCount, Enabled: true, why: whyNoOption}, *ue)
 	s, _ := Get(c)
 	assert.True(t, s.Enabled, "the rest must be applied")
 	if support.ioctl() {
@@ -219,7 +229,8 @@ func TestWindowsCountNeverSilent(t *testing.T) {
 	// UserTimeout as well, where neither TCP_MAXRTMS nor TCP_MAXRT exists.
 	if !support.maxRTMS && !support.maxRT {
 		err := Config{Idle: 5 * time.Second, Count: 4, UserTimeout: time.Second}.Apply(c)
-		assert.EqualError(t, err, "keepalive: not supported: windows cannot set Count, UserTimeout per socket")
+		require.ErrorAs(t, err, &ue)
+		assert.EqualError(t, ue, "keepalive: windows has no per-socket option for Count, UserTimeout (set: Idle)")
 	}
 	// A Config that needs only what exists is no error.
 	require.NoError(t, Config{Idle: 5 * time.Second}.Apply(c))
@@ -410,29 +421,31 @@ func TestWindowsDialerAndListen(t *testing.T) {
 		c, _ := ln.Accept()
 		accepted <- c
 	}()
-	c, err := cfg.Dialer(nil).Dial("tcp4", ln.Addr().String())
+	d, err := cfg.Dialer(nil)
+	require.NoError(t, err)
+	c, err := d.Dial("tcp4", ln.Addr().String())
 	require.NoError(t, err)
 	defer c.Close()
 	s := <-accepted
 	require.NotNil(t, s)
 	defer s.Close()
 	for name, conn := range map[string]*net.TCPConn{"dialed": c.(*net.TCPConn), "accepted": s.(*net.TCPConn)} {
-		st, err := Get(conn)
+		st := getReadable(t, conn)
 		assert.True(t, st.Enabled, name)
-		if support.ioctl() {
-			assert.ErrorIs(t, err, ErrUnsupported)
-		} else {
-			st = getReadable(t, conn)
+		if !support.ioctl() {
 			assert.Equal(t, cfg, Config{Idle: st.Config.Idle, Interval: st.Config.Interval}, name)
 		}
 		assertHostTimer(t, conn, 6*time.Second)
 	}
 
-	// What cannot be set fails the listener instead of being dropped.
+	// What cannot be set is reported when the listener is made, never
+	// dropped silently; the listener works and sets the rest.
 	if !support.keepCnt {
-		_, err := Config{Count: 3}.Listen(context.Background(), nil, "tcp4", "127.0.0.1:0")
+		ln, err := Config{Idle: 6 * time.Second, Count: 3}.Listen(context.Background(), nil, "tcp4", "127.0.0.1:0")
 		assert.ErrorIs(t, err, ErrUnsupported)
 		assert.ErrorContains(t, err, "Count")
+		require.NotNil(t, ln)
+		ln.Close()
 	}
 }
 

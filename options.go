@@ -1,9 +1,7 @@
 package keepalive
 
 import (
-	"fmt"
 	"math"
-	"strings"
 	"time"
 )
 
@@ -32,6 +30,11 @@ type sockopt struct {
 	unit  time.Duration // what one unit of the value means; 0 for a count
 	min   int           // smallest accepted value, in unit
 	max   int           // largest accepted value, in unit
+	// byIoctl: the OS sets this knob not with setsockopt but together
+	// with the other byIoctl knobs, in one call that also switches
+	// keepalive on and that nothing can read back (Windows'
+	// SIO_KEEPALIVE_VALS); level and opt are unused.
+	byIoctl bool
 	// inherited reports that a socket accepted from a listener starts with
 	// the listener's value, so a configured listener needs no system call
 	// per accepted connection for this knob.
@@ -49,6 +52,12 @@ type platform struct {
 	// fixedCount is the probe count of an OS that cannot set it per
 	// socket (Windows' SIO_KEEPALIVE_VALS: 10), 0 where unknown.
 	fixedCount int
+	// enableFirst: SO_KEEPALIVE must be on before the timings are set,
+	// or the kernel does not take them.
+	enableFirst bool
+	// noKeepalive: the OS cannot even switch keepalive on per socket, so
+	// nothing can be applied or read (js, wasip1, plan9).
+	noKeepalive bool
 	// intervalTimesCount: Interval and Count cannot be set separately, only
 	// how long unanswered probing may last, Interval×Count, through the
 	// option, unit and limits of knobs[interval] (Solaris before 11.4:
@@ -136,19 +145,23 @@ func (c Config) values(p *platform) (values, error) {
 	return v, nil
 }
 
-// unsupported returns an error wrapping ErrUnsupported that names every
-// field of v this OS could not set, or nil.
-func (v *values) unsupported(p *platform) error {
-	var names []string
-	for k, m := range v.missing {
-		if m {
-			names = append(names, fieldNames[k])
-		}
-	}
-	if names == nil {
+// shortfall is the outcome of applying v on p, keepalive switched on: nil
+// if the socket holds every field asked, else an *UnsupportedError naming
+// the fields p has no option for and those in lacking, which this socket
+// refused as options it does not have (the first refusal is err).
+func (v *values) shortfall(p *platform, lacking Fields, err error) error {
+	missing := fieldsOf(&v.missing)
+	if missing == 0 && lacking == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %s cannot set %s per socket", ErrUnsupported, p.goos, strings.Join(names, ", "))
+	why := whyNoOption
+	if lacking != 0 {
+		why = whyNotHere
+	}
+	return &UnsupportedError{
+		OS: p.goos, Set: fieldsOf(&v.set) &^ lacking, Missing: missing | lacking,
+		Enabled: true, Err: err, why: why,
+	}
 }
 
 // roundUp converts x nanoseconds to whole units, rounding up; a count

@@ -88,7 +88,7 @@ func TestValuesPerOS(t *testing.T) {
 		for k := range numKnobs {
 			assert.Equal(t, tc.want[k] != 0, v.set[k], "%s: %s set", tc.p.goos, fieldNames[k])
 		}
-		assert.NoError(t, v.unsupported(tc.p))
+		assert.NoError(t, v.shortfall(tc.p, 0, nil))
 	}
 
 	// Read back, a value is a whole number of units.
@@ -140,12 +140,12 @@ func TestMissingKnobsPerOS(t *testing.T) {
 		cfg  Config
 		text string
 	}{
-		{&openbsd, Config{Idle: time.Second, Count: 3}, "keepalive: not supported: openbsd cannot set Idle, Count per socket"},
-		{&openbsd, Config{Idle: time.Second, Interval: time.Second, Count: 3, UserTimeout: time.Second}, "keepalive: not supported: openbsd cannot set Idle, Interval, Count, UserTimeout per socket"},
-		{&freebsd, Config{Idle: time.Second, UserTimeout: time.Second}, "keepalive: not supported: freebsd cannot set UserTimeout per socket"},
-		{&netbsd, Config{UserTimeout: time.Hour}, "keepalive: not supported: netbsd cannot set UserTimeout per socket"},
-		{&dragonfly, Config{UserTimeout: time.Hour}, "keepalive: not supported: dragonfly cannot set UserTimeout per socket"},
-		{&aix, Config{UserTimeout: time.Hour}, "keepalive: not supported: aix cannot set UserTimeout per socket"},
+		{&openbsd, Config{Idle: time.Second, Count: 3}, "keepalive: openbsd has no per-socket option for Idle, Count (set: none)"},
+		{&openbsd, Config{Idle: time.Second, Interval: time.Second, Count: 3, UserTimeout: time.Second}, "keepalive: openbsd has no per-socket option for Idle, Interval, Count, UserTimeout (set: none)"},
+		{&freebsd, Config{Idle: time.Second, UserTimeout: time.Second}, "keepalive: freebsd has no per-socket option for UserTimeout (set: Idle)"},
+		{&netbsd, Config{UserTimeout: time.Hour}, "keepalive: netbsd has no per-socket option for UserTimeout (set: none)"},
+		{&dragonfly, Config{UserTimeout: time.Hour}, "keepalive: dragonfly has no per-socket option for UserTimeout (set: none)"},
+		{&aix, Config{UserTimeout: time.Hour}, "keepalive: aix has no per-socket option for UserTimeout (set: none)"},
 	}
 	for _, tc := range cases {
 		v, err := tc.cfg.values(tc.p)
@@ -153,7 +153,7 @@ func TestMissingKnobsPerOS(t *testing.T) {
 		for k := range numKnobs {
 			assert.False(t, v.set[k] && v.missing[k], "%s: %s both set and missing", tc.p.goos, fieldNames[k])
 		}
-		err = v.unsupported(tc.p)
+		err = v.shortfall(tc.p, 0, nil)
 		assert.EqualError(t, err, tc.text)
 		assert.ErrorIs(t, err, ErrUnsupported)
 		assert.ErrorIs(t, err, errors.ErrUnsupported)
@@ -162,7 +162,7 @@ func TestMissingKnobsPerOS(t *testing.T) {
 	// A zero Config asks for nothing OpenBSD lacks: keepalive on, no error.
 	v, err := Config{}.values(&openbsd)
 	require.NoError(t, err)
-	assert.NoError(t, v.unsupported(&openbsd))
+	assert.NoError(t, v.shortfall(&openbsd, 0, nil))
 }
 
 // DetectionBound rounds as each OS's Apply rounds.

@@ -61,7 +61,7 @@ func serveDNS(pc net.PacketConn, addr [4]byte) {
 // serve a net.Resolver; only TCP sockets get keepalive.
 func TestDialerDialsEveryNetwork(t *testing.T) {
 	cfg := Config{Idle: 7 * time.Second, Interval: 3 * time.Second, Count: 4}
-	d := cfg.Dialer(nil)
+	d := mustDialer(t, cfg, nil)
 
 	dns, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -98,7 +98,7 @@ func TestDialerDialsEveryNetwork(t *testing.T) {
 // A ListenConfig copy listens on UDP and Unix sockets as its base would.
 func TestListenConfigListensEveryNetwork(t *testing.T) {
 	cfg := Config{Idle: 7 * time.Second, Interval: 3 * time.Second, Count: 4}
-	lc := cfg.ListenConfig(nil)
+	lc := mustListenConfig(t, cfg, nil)
 	pc, err := lc.ListenPacket(context.Background(), "udp", "127.0.0.1:0")
 	require.NoError(t, err)
 	pc.Close()
@@ -137,7 +137,7 @@ func TestUserTimeoutChoosesPlainTCP(t *testing.T) {
 
 	t.Run("ListenConfig", func(t *testing.T) {
 		var cc countingControl
-		ln, err := cfg.ListenConfig(&net.ListenConfig{Control: cc.control}).Listen(context.Background(), "tcp4", "127.0.0.1:0")
+		ln, err := mustListenConfig(t, cfg, &net.ListenConfig{Control: cc.control}).Listen(context.Background(), "tcp4", "127.0.0.1:0")
 		require.NoError(t, err)
 		defer ln.Close()
 		assert.Equal(t, 1, cc.calls, "base Control runs once")
@@ -162,7 +162,7 @@ func TestUserTimeoutChoosesPlainTCP(t *testing.T) {
 		var cc countingControl
 		base := &net.Dialer{Control: cc.control}
 		base.SetMultipathTCP(true)
-		c, _ := dialAccept(t, ln, cfg.Dialer(base))
+		c, _ := dialAccept(t, ln, mustDialer(t, cfg, base))
 		assert.Equal(t, 1, cc.calls, "base Control runs once")
 		mptcp, err := c.MultipathTCP()
 		require.NoError(t, err)
@@ -172,7 +172,7 @@ func TestUserTimeoutChoosesPlainTCP(t *testing.T) {
 
 		// Without UserTimeout the base's choice stands.
 		noUT := Config{Idle: 6 * time.Second}
-		c, _ = dialAccept(t, ln, noUT.Dialer(base))
+		c, _ = dialAccept(t, ln, mustDialer(t, noUT, base))
 		mptcp, err = c.MultipathTCP()
 		require.NoError(t, err)
 		assert.True(t, mptcp, "MPTCP kept")

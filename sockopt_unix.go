@@ -10,80 +10,29 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// setAll sets every knob of v on the socket, then turns keepalive on: a
-// value the OS refuses half-way leaves keepalive as it was. An option this
-// particular socket lacks (TCP_USER_TIMEOUT on an MPTCP connection) is
-// skipped instead, and named in the error, which matches ErrUnsupported.
-func setAll(fd uintptr, v *values) error {
-	var lacking []error
-	for k := range numKnobs {
-		if !v.set[k] {
-			continue
-		}
-		o := &native.knobs[k]
-		if err := setInt(fd, o.level, o.opt, v.v[k]); err != nil {
-			e := &OptionError{Op: "set", Option: o.name, Value: v.v[k], Err: err}
-			if !e.Is(ErrUnsupported) {
-				return e
-			}
-			lacking = append(lacking, e)
-		}
-	}
-	if err := setEnabled(fd, true); err != nil {
-		return err
-	}
-	if lacking == nil {
-		return v.unsupported(native)
-	}
-	return errors.Join(append(lacking, v.unsupported(native))...)
+// soKeepAlive is SO_KEEPALIVE, as the generic path sets it.
+var soKeepAlive = sockopt{name: "SO_KEEPALIVE", level: unix.SOL_SOCKET, opt: unix.SO_KEEPALIVE}
+
+// sysSockcalls is the system-call layer of Unix: setsockopt and getsockopt
+// of an int, through setInt and getInt.
+type sysSockcalls struct{}
+
+func (sysSockcalls) set(fd uintptr, o *sockopt, value int) error {
+	return setInt(fd, o.level, o.opt, value)
 }
 
-// setEnabled switches SO_KEEPALIVE.
-func setEnabled(fd uintptr, on bool) error {
-	n := 0
-	if on {
-		n = 1
-	}
-	if err := setInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, n); err != nil {
-		return &OptionError{Op: "set", Option: "SO_KEEPALIVE", Value: n, Err: err}
-	}
-	return nil
+func (sysSockcalls) get(fd uintptr, o *sockopt) (int, error) {
+	return getInt(fd, o.level, o.opt)
 }
 
-// errProductUnreadable is what Get says where Interval and Count are set
-// as one product (Solaris before 11.4).
-var errProductUnreadable = fmt.Errorf("%w: Interval and Count cannot be read back (the kernel holds only their product, TCP_KEEPALIVE_ABORT_THRESHOLD)", ErrUnsupported)
+// setTogether is not reached: no Unix table sets knobs together.
+func (sysSockcalls) setTogether(uintptr, *platform, values) error {
+	return errors.ErrUnsupported
+}
 
-// getAll reads SO_KEEPALIVE and every knob this OS has into s. A knob this
-// socket cannot report (TCP_USER_TIMEOUT on an MPTCP socket) is left zero and
-// named in the error, which then matches ErrUnsupported; the rest is read.
-func getAll(fd uintptr, s *State) error {
-	var unreadable error
-	on, err := getInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE)
-	if err != nil {
-		return &OptionError{Op: "get", Option: "SO_KEEPALIVE", Err: err}
-	}
-	s.Enabled = on != 0
-	for k := range numKnobs {
-		o := &native.knobs[k]
-		if o.name == "" {
-			continue
-		}
-		if native.intervalTimesCount && (k == interval || k == count) {
-			// One option holds their product: neither can be read.
-			unreadable = errors.Join(unreadable, errProductUnreadable)
-			continue
-		}
-		n, err := getInt(fd, o.level, o.opt)
-		if err != nil {
-			if err := getFailed(o.name, err, &unreadable); err != nil {
-				return err
-			}
-			continue
-		}
-		s.setField(k, fromUnit(n, o.unit))
-	}
-	return unreadable
+// setError is the error of setting o to value refused by the OS with err.
+func setError(o *sockopt, value int, err error) error {
+	return &OptionError{Op: "set", Option: o.name, Value: value, Err: err}
 }
 
 // optionMissing reports an OS error that means the socket has no such

@@ -57,7 +57,7 @@ func TestSolarisLegacyValues(t *testing.T) {
 		assert.Equal(t, tc.want, v.v, "%+v", tc.cfg)
 		assert.Equal(t, tc.set, v.set, "%+v", tc.cfg)
 		assert.Equal(t, [numKnobs]bool{}, v.missing, "%+v", tc.cfg)
-		assert.NoError(t, v.unsupported(&solarisLegacy))
+		assert.NoError(t, v.shortfall(&solarisLegacy, 0, nil))
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 )
 
@@ -109,7 +108,7 @@ func (s winsockSupport) platform() platform {
 	}
 	if s.ioctl() {
 		// Set through the ioctl, not setsockopt: level and opt are unused.
-		p.knobs[idle] = sockopt{name: "SIO_KEEPALIVE_VALS", unit: time.Second, min: 1, max: winMaxKeepaliveSeconds}
+		p.knobs[idle] = sockopt{name: "SIO_KEEPALIVE_VALS", unit: time.Second, min: 1, max: winMaxKeepaliveSeconds, byIoctl: true}
 		p.knobs[interval] = p.knobs[idle]
 	} else {
 		p.knobs[idle] = keep("TCP_KEEPIDLE", winTCPKeepIdle)
@@ -127,28 +126,6 @@ func (s winsockSupport) platform() platform {
 		p.knobs[userTimeout] = sockopt{name: "TCP_MAXRT", level: ipprotoTCP, opt: winTCPMaxRT, unit: time.Second, min: 1, max: winMaxKeepaliveSeconds}
 	}
 	return p
-}
-
-// unreadable returns the error Get reports on a system with s: it names the
-// fields that cannot be read back, and wraps ErrUnsupported. Nil if every
-// field can be read.
-func (s winsockSupport) unreadable() error {
-	var fields, opts []string
-	add := func(have bool, field, opt string) {
-		if !have {
-			fields = append(fields, field)
-			opts = append(opts, opt)
-		}
-	}
-	add(!s.ioctl(), "Idle", "TCP_KEEPIDLE")
-	add(!s.ioctl(), "Interval", "TCP_KEEPINTVL")
-	add(s.keepCnt, "Count", "TCP_KEEPCNT")
-	add(s.maxRTMS || s.maxRT, "UserTimeout", "TCP_MAXRTMS")
-	if fields == nil {
-		return nil
-	}
-	return fmt.Errorf("%w: windows cannot read %s back on this system (no %s)",
-		ErrUnsupported, strings.Join(fields, ", "), strings.Join(opts, ", "))
 }
 
 // wineLinuxMax is the largest value Linux accepts for each option that Wine

@@ -35,7 +35,7 @@ func TestWinsockTables(t *testing.T) {
 	}
 	assert.Equal(t, want, modern.knobs)
 
-	ioctl := sockopt{name: "SIO_KEEPALIVE_VALS", unit: time.Second, min: 1, max: 4294967}
+	ioctl := sockopt{name: "SIO_KEEPALIVE_VALS", unit: time.Second, min: 1, max: 4294967, byIoctl: true}
 	maxRT := sockopt{name: "TCP_MAXRT", level: 6, opt: 5, unit: time.Second, min: 1, max: 4294967}
 	assert.Equal(t, [numKnobs]sockopt{idle: ioctl, interval: ioctl, count: want[count], userTimeout: want[userTimeout]}, win1703.platform().knobs)
 	assert.Equal(t, [numKnobs]sockopt{idle: ioctl, interval: ioctl, userTimeout: want[userTimeout]}, win1607.platform().knobs)
@@ -97,9 +97,9 @@ func TestWinsockValues(t *testing.T) {
 	assert.True(t, v.set[idle])
 	assert.False(t, v.set[count])
 	assert.False(t, v.set[userTimeout])
-	err = v.unsupported(&ioctl)
+	err = v.shortfall(&ioctl, 0, nil)
 	assert.ErrorIs(t, err, ErrUnsupported)
-	assert.EqualError(t, err, "keepalive: not supported: windows cannot set Count, UserTimeout per socket")
+	assert.EqualError(t, err, "keepalive: windows has no per-socket option for Count, UserTimeout (set: Idle)")
 	_, err = Config{Count: -1}.values(&ioctl)
 	assert.ErrorIs(t, err, ErrOutOfRange, "a negative field is an error even where it cannot be set")
 
@@ -155,20 +155,6 @@ func TestWinDefaults(t *testing.T) {
 	assert.Equal(t, Config{Idle: 5 * time.Minute, Interval: 250 * time.Millisecond, Count: 10}, winDefaults(300000, 250, true, true))
 	assert.Equal(t, Config{Idle: 5 * time.Minute, Interval: time.Second, Count: 10}, winDefaults(300000, 250, true, false))
 	assert.Equal(t, time.Duration(math.MaxUint32)*time.Millisecond, winDefaults(math.MaxUint64, 0, true, false).Idle)
-}
-
-func TestWinsockUnreadable(t *testing.T) {
-	assert.NoError(t, winsockModern.unreadable())
-	for s, text := range map[winsockSupport]string{
-		winIoctl: "keepalive: not supported: windows cannot read Idle, Interval, Count, UserTimeout back on this system (no TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_MAXRTMS)",
-		winOld:   "keepalive: not supported: windows cannot read Idle, Interval, Count back on this system (no TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT)",
-		win1703:  "keepalive: not supported: windows cannot read Idle, Interval back on this system (no TCP_KEEPIDLE, TCP_KEEPINTVL)",
-	} {
-		err := s.unreadable()
-		assert.EqualError(t, err, text)
-		assert.ErrorIs(t, err, ErrUnsupported)
-		assert.ErrorIs(t, err, errors.ErrUnsupported)
-	}
 }
 
 // wsaError stands for a Winsock error number in tests that run on any OS.

@@ -122,8 +122,12 @@ func (b Budget) Transport(base *http.Transport) (*http.Transport, error) {
 		return nil, err
 	}
 	if base == nil {
+		d, err := b.TCP.Dialer(&net.Dialer{Timeout: 30 * time.Second})
+		if err != nil {
+			return nil, err
+		}
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.DialContext = b.TCP.Dialer(&net.Dialer{Timeout: 30 * time.Second}).DialContext
+		t.DialContext = d.DialContext
 		t.HTTP2, _ = b.HTTP2Config(t.HTTP2)
 		return t, nil
 	}
@@ -139,7 +143,11 @@ func (b Budget) Transport(base *http.Transport) (*http.Transport, error) {
 	case dial != nil:
 		t.DialContext = b.applying(func(_ context.Context, network, address string) (net.Conn, error) { return dial(network, address) })
 	default:
-		t.DialContext = b.TCP.Dialer(nil).DialContext
+		d, err := b.TCP.Dialer(nil)
+		if err != nil {
+			return nil, err
+		}
+		t.DialContext = d.DialContext
 	}
 	switch {
 	case base.DialTLSContext != nil:

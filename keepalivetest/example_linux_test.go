@@ -14,9 +14,13 @@ import (
 	"github.com/go-keepalive/keepalive/keepalivetest"
 )
 
-// dialLoopback returns a client connection dialed with d and the server's
+// dialLoopback returns a client connection dialed with d (or dialerErr,
+// the error of making d) and the server's
 // end of it, from a throwaway loopback listener.
-func dialLoopback(d *net.Dialer) (client, server net.Conn, err error) {
+func dialLoopback(d *net.Dialer, dialerErr error) (client, server net.Conn, err error) {
+	if dialerErr != nil {
+		return nil, nil, dialerErr
+	}
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, err
@@ -66,7 +70,7 @@ func ExampleVanish() {
 // The server's host "reboots": its kernel forgets the connection without a
 // word, and answers the client's next segment with RST.
 func ExampleReboot() {
-	client, server, err := dialLoopback(&net.Dialer{})
+	client, server, err := dialLoopback(&net.Dialer{}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return

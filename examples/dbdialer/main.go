@@ -80,12 +80,16 @@ type AddrDialFunc func(ctx context.Context, addr string) (net.Conn, error)
 
 // The Config's dialer fits both.
 var (
-	_ DialFunc     = keepalive.Config{}.Dialer(nil).DialContext
+	_ DialFunc     = (&net.Dialer{}).DialContext
 	_ AddrDialFunc = addrDial(keepalive.Config{}.Dialer(nil))
 )
 
-// addrDial adapts d to the mysql shape: TCP to addr.
-func addrDial(d *net.Dialer) AddrDialFunc {
+// addrDial adapts d to the mysql shape: TCP to addr. It takes what
+// Config.Dialer returns; if that is an error, every dial fails with it.
+func addrDial(d *net.Dialer, err error) AddrDialFunc {
+	if err != nil {
+		return func(context.Context, string) (net.Conn, error) { return nil, err }
+	}
 	return func(ctx context.Context, addr string) (net.Conn, error) {
 		return d.DialContext(ctx, "tcp", addr)
 	}
@@ -173,7 +177,10 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(net.Addr)
 // queries and reports what the kernel holds for the connection. dialed, if
 // not nil, is called with each new connection.
 func client(ctx context.Context, o options, addr string, dialed func(net.Conn), out io.Writer) (keepalive.State, error) {
-	d := o.cfg.Dialer(&net.Dialer{Timeout: o.timeout})
+	d, err := o.cfg.Dialer(&net.Dialer{Timeout: o.timeout})
+	if err != nil {
+		return keepalive.State{}, err
+	}
 	dial := DialFunc(d.DialContext)
 	if dialed != nil {
 		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -210,7 +217,7 @@ func describe(s keepalive.State) string {
 		return "keepalive off: a vanished server is never noticed while the connection is idle"
 	}
 	return fmt.Sprintf("keepalive on, idle %v, interval %v, count %d, user timeout %v: a vanished server is noticed within %v",
-		s.Idle, s.Interval, s.Count, s.UserTimeout, s.DetectionBound())
+		s.Config.Idle, s.Config.Interval, s.Config.Count, s.Config.UserTimeout, s.DetectionBound())
 }
 
 // DriverConfig is the driver's connection config. Like pgconn.Config or

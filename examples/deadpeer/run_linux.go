@@ -31,7 +31,11 @@ Run it as root, or let an ordinary user create user namespaces
 		return fail(err)
 	}
 	defer ln.Close()
-	client, err := cfg.Dialer(nil).Dial("tcp4", ln.Addr().String())
+	d, err := cfg.Dialer(nil)
+	if err != nil {
+		return fail(err)
+	}
+	client, err := d.Dial("tcp4", ln.Addr().String())
 	if err != nil {
 		return fail(err)
 	}
@@ -50,7 +54,7 @@ Run it as root, or let an ordinary user create user namespaces
 	bound := state.DetectionBound()
 	fmt.Printf("connection %s -> %s\n", client.LocalAddr(), client.RemoteAddr())
 	fmt.Printf("kernel holds: keepalive %v, idle %v, interval %v, count %d, user timeout %v\n",
-		state.Enabled, state.Idle, state.Interval, state.Count, state.UserTimeout)
+		state.Enabled, state.Config.Idle, state.Config.Interval, state.Config.Count, state.Config.UserTimeout)
 	fmt.Printf("a dead peer is detected within %v; for contrast:\n", bound)
 	goDefault, err := keepalive.FromKeepAliveConfig(net.KeepAliveConfig{Enable: true}).DetectionBound()
 	if err != nil {

@@ -167,7 +167,10 @@ func (l *watchedListener) Accept() (net.Conn, error) {
 // dial returns a client connection whose TCP connections hold the kernel
 // Config. dialed, if not nil, is called with each of them.
 func dial(o options, target string, dialed func(net.Conn)) (*grpc.ClientConn, error) {
-	d := o.kernel.Dialer(&net.Dialer{Timeout: 5 * time.Second})
+	d, err := o.kernel.Dialer(&net.Dialer{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, err
+	}
 	return grpc.NewClient(target,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithKeepaliveParams(clientParameters(o)),
@@ -324,5 +327,5 @@ func describe(s keepalive.State) string {
 		return "keepalive off"
 	}
 	return fmt.Sprintf("keepalive on, idle %v, interval %v, count %d, user timeout %v: a vanished peer is noticed within %v",
-		s.Idle, s.Interval, s.Count, s.UserTimeout, s.DetectionBound())
+		s.Config.Idle, s.Config.Interval, s.Config.Count, s.Config.UserTimeout, s.DetectionBound())
 }

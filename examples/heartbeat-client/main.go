@@ -65,7 +65,11 @@ func run(ctx context.Context, addr string, o options, logger *log.Logger) error 
 	if err != nil {
 		return err
 	}
-	conn, err := cfg.Dialer(&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", addr)
+	d, err := cfg.Dialer(&net.Dialer{Timeout: 5 * time.Second})
+	if err != nil {
+		return err
+	}
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return err
 	}

@@ -82,8 +82,12 @@ func parse(args []string, errOut io.Writer) (options, error) {
 
 // newClient returns a client whose connections all hold cfg. dialed, if
 // not nil, is called with each new connection.
-func newClient(cfg keepalive.Config, timeout time.Duration, dialed func(net.Conn)) *http.Client {
-	dial := cfg.Dialer(&net.Dialer{Timeout: timeout}).DialContext
+func newClient(cfg keepalive.Config, timeout time.Duration, dialed func(net.Conn)) (*http.Client, error) {
+	d, err := cfg.Dialer(&net.Dialer{Timeout: timeout})
+	if err != nil {
+		return nil, err
+	}
+	dial := d.DialContext
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = dial
 	if dialed != nil {
@@ -95,7 +99,7 @@ func newClient(cfg keepalive.Config, timeout time.Duration, dialed func(net.Conn
 			return c, err
 		}
 	}
-	return &http.Client{Transport: t}
+	return &http.Client{Transport: t}, nil
 }
 
 // run makes the requests and prints what it learns to out. dialed, if not
@@ -105,7 +109,10 @@ func run(ctx context.Context, args []string, out io.Writer, dialed func(net.Conn
 	if err != nil {
 		return err
 	}
-	client := newClient(o.cfg, o.timeout, dialed)
+	client, err := newClient(o.cfg, o.timeout, dialed)
+	if err != nil {
+		return err
+	}
 	defer client.CloseIdleConnections()
 	for i := range o.n {
 		if err := get(ctx, client, o.url, i+1, out); err != nil {
@@ -160,5 +167,5 @@ func describe(s keepalive.State) string {
 		return "keepalive off: a vanished server is never noticed while the connection is idle"
 	}
 	return fmt.Sprintf("keepalive on, idle %v, interval %v, count %d, user timeout %v: a vanished server is noticed within %v",
-		s.Idle, s.Interval, s.Count, s.UserTimeout, s.DetectionBound())
+		s.Config.Idle, s.Config.Interval, s.Config.Count, s.Config.UserTimeout, s.DetectionBound())
 }

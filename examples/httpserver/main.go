@@ -119,7 +119,11 @@ func listen(ctx context.Context, o options) (net.Listener, error) {
 		// inherit the settings.
 		return o.cfg.Listen(ctx, nil, "tcp", o.addr)
 	}
-	ln, err := net.Listen("tcp", o.addr)
+	// Plain TCP, not Go's default Multipath TCP on Linux, whose
+	// connections have no TCP_USER_TIMEOUT: Listener would say so.
+	var lc net.ListenConfig
+	lc.SetMultipathTCP(false)
+	ln, err := lc.Listen(ctx, "tcp", o.addr)
 	if err != nil {
 		return nil, err
 	}
@@ -166,5 +170,5 @@ func describe(s keepalive.State) string {
 		return "keepalive off: a vanished client is never noticed while the connection is idle"
 	}
 	return fmt.Sprintf("keepalive on, idle %v, interval %v, count %d, user timeout %v: a vanished client is dropped within %v",
-		s.Idle, s.Interval, s.Count, s.UserTimeout, s.DetectionBound())
+		s.Config.Idle, s.Config.Interval, s.Config.Count, s.Config.UserTimeout, s.DetectionBound())
 }

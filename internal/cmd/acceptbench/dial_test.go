@@ -29,13 +29,17 @@ func BenchmarkDial(b *testing.B) {
 			c.Close()
 		}
 	}()
+	d, err := cfg.Dialer(&net.Dialer{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	addr := ln.Addr().String()
 	for _, bc := range []struct {
 		name string
 		d    *net.Dialer
 	}{
 		{"impl=net", &net.Dialer{}},
-		{"impl=keepalive", cfg.Dialer(&net.Dialer{})},
+		{"impl=keepalive", d},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
