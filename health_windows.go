@@ -61,7 +61,7 @@ func inspectFD(fd uintptr, h *Health) error {
 		(*byte)(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info)), &n, nil, 0)
 	if err != nil {
 		e := &OptionError{Op: "get", Option: "SIO_TCP_INFO", Err: err}
-		if e.Is(ErrUnsupported) {
+		if optionMissing(err) {
 			return fmt.Errorf("%w: %w", ErrUnsupported, e)
 		}
 		return e
