@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/go-keepalive/keepalive v0.0.0
+	github.com/go-keepalive/keepalive/keepalivegrpc v0.0.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/sys v0.50.0
 	google.golang.org/grpc v1.85.0
@@ -18,3 +19,5 @@ require (
 )
 
 replace github.com/go-keepalive/keepalive => ../
+
+replace github.com/go-keepalive/keepalive/keepalivegrpc => ../keepalivegrpc

@@ -9,40 +9,40 @@
 // It prints what the kernel holds for each connection after the RPC, read
 // back with keepalive.Get.
 //
-// The server listens with keepalive.Config.Listen (Linux copies the
+// The server listens with keepalivegrpc.Server.Listen (Linux copies the
 // listening socket's settings to every accepted one); the client dials
-// through grpc.WithContextDialer with the Config's net.Dialer.
+// through keepalivegrpc.Client.DialOptions, whose context dialer applies the
+// Config before connecting.
 //
 // Why both kinds of keepalive: gRPC's keepalive sends HTTP/2 PINGs, which
 // the peer's gRPC library answers. That proves more than TCP does (the peer
 // process still serves HTTP/2, through any proxy) and catches a peer that
-// vanished while RPCs are active. But a client sends them only while it has
-// RPCs in flight (unless PermitWithoutStream), no more often than the
-// server's EnforcementPolicy allows (a client that pings too often gets a
-// GOAWAY), and a server pings only after ServerParameters.Time, 2 hours by
-// default. Kernel keepalive covers what is left: every idle channel and
+// vanished while RPCs are active. But by default a client sends none, and
+// only while it has RPCs in flight (unless PermitWithoutStream), no more
+// often than the server's EnforcementPolicy allows (a client that pings too
+// often gets a GOAWAY), and a server pings only after ServerParameters.Time,
+// 2 hours by default. Kernel keepalive covers what is left: every idle channel and
 // every accepted connection, with nothing to agree with the peer, and its
 // probes go out even while the process is stuck (GC pause, deadlock,
 // stopped), keeping NAT and firewall entries alive.
 //
-// The values here fit together:
+// The values come from one budget per side, through
+// github.com/go-keepalive/keepalive/keepalivegrpc, so that they fit
+// together:
 //
-//   - The kernel probes after 30 s of silence, every 10 s, 3 times: shorter
-//     than common NAT idle timeouts, and the first to act on an idle
-//     channel.
-//   - The client pings after 1 minute without activity while RPCs are in
-//     flight and waits 20 s for the answer. The server's EnforcementPolicy
-//     permits a ping every 30 s, half the client's interval, so the client
-//     is never sent away for pinging too often.
-//   - The server pings after 2 minutes and waits 20 s.
-//   - On Linux, gRPC itself sets TCP_USER_TIMEOUT to the keepalive Timeout
-//     on every connection: on the server unless ServerParameters.Time is
-//     infinite, on the client when ClientParameters.Time is set. The
-//     Config's UserTimeout is set to that same value, so that
-//     Config.DetectionBound and keepalive.Get agree with what the socket
-//     holds: the kernel drops an idle connection at the first unanswered
-//     probe 20 s after it last heard from the peer, within 40 s, and
-//     unacknowledged data after 20 s.
+//   - -within (10 s) is the server's budget: it pings after 5 s without a
+//     frame and waits 5 s for the answer, and the kernel gets
+//     keepalive.Within(5s). gRPC itself sets TCP_USER_TIMEOUT to the ping's
+//     timeout on Linux, on every connection (20 s unless told otherwise):
+//     the kernel Config's UserTimeout is that same value, so that
+//     keepalive.Get reads back exactly the Config and its DetectionBound.
+//   - -client-within (30 s) is the client's: it pings after 15 s without a
+//     frame, also while idle, and waits 15 s; kernel keepalive.Within(15s).
+//     gRPC-Go never pings sooner than 10 s after the last frame, so a
+//     client budget is at least 12 s.
+//   - The server's EnforcementPolicy permits a ping per 10 s, also without
+//     RPCs: every client keepalivegrpc makes passes it (CheckPolicy), so
+//     none is sent away with too_many_pings.
 package main
 
 import (
@@ -61,9 +61,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	grpckeepalive "google.golang.org/grpc/keepalive"
 
 	"github.com/go-keepalive/keepalive"
+	"github.com/go-keepalive/keepalive/keepalivegrpc"
 )
 
 func main() {
@@ -77,9 +77,8 @@ func main() {
 // options are the command line.
 type options struct {
 	listen, target string
-	kernel         keepalive.Config
-	ping           time.Duration // gRPC keepalive: client ping interval
-	pingTimeout    time.Duration // gRPC keepalive: wait for the ping's answer
+	server         keepalivegrpc.Server
+	client         keepalivegrpc.Client
 }
 
 func parse(args []string, errOut io.Writer) (options, error) {
@@ -88,11 +87,8 @@ func parse(args []string, errOut io.Writer) (options, error) {
 	fs.SetOutput(errOut)
 	fs.StringVar(&o.listen, "listen", "", "run a server on this address")
 	fs.StringVar(&o.target, "target", "", "run a client: check the health of the server at this address")
-	fs.DurationVar(&o.kernel.Idle, "idle", 30*time.Second, "kernel: idle time before the first keepalive probe")
-	fs.DurationVar(&o.kernel.Interval, "interval", 10*time.Second, "kernel: time between unanswered probes")
-	fs.IntVar(&o.kernel.Count, "count", 3, "kernel: unanswered probes before the connection is dropped")
-	fs.DurationVar(&o.ping, "ping", time.Minute, "gRPC: client ping after this long without activity (server: twice this)")
-	fs.DurationVar(&o.pingTimeout, "ping-timeout", 20*time.Second, "gRPC: wait this long for a ping's answer; also the kernel's user timeout")
+	within := fs.Duration("within", 10*time.Second, "server: notice a vanished client within this budget")
+	clientWithin := fs.Duration("client-within", 30*time.Second, "client: notice a vanished server within this budget (12s at least)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -102,49 +98,31 @@ func parse(args []string, errOut io.Writer) (options, error) {
 	if o.listen != "" && o.target != "" {
 		return o, errors.New("-listen and -target: choose one, or neither for both on loopback")
 	}
-	if o.ping <= 0 || o.pingTimeout <= 0 {
-		return o, errors.New("-ping and -ping-timeout must be positive")
+	var err error
+	if o.server, err = keepalivegrpc.ServerWithin(*within); err != nil {
+		return o, err
 	}
-	// gRPC sets TCP_USER_TIMEOUT to its keepalive Timeout on Linux anyway;
-	// saying so in the Config keeps DetectionBound truthful.
-	o.kernel.UserTimeout = o.pingTimeout
-	return o, o.kernel.Validate()
-}
-
-// serverOptions are gRPC's keepalive settings for the server.
-func serverOptions(o options) []grpc.ServerOption {
-	return []grpc.ServerOption{
-		grpc.KeepaliveParams(grpckeepalive.ServerParameters{
-			Time:    2 * o.ping,
-			Timeout: o.pingTimeout,
-		}),
-		grpc.KeepaliveEnforcementPolicy(grpckeepalive.EnforcementPolicy{
-			MinTime: o.ping / 2,
-		}),
+	if o.client, err = keepalivegrpc.ClientWithin(*clientWithin); err != nil {
+		return o, err
 	}
-}
-
-// clientParameters are gRPC's keepalive settings for the client.
-func clientParameters(o options) grpckeepalive.ClientParameters {
-	return grpckeepalive.ClientParameters{
-		Time:    o.ping,
-		Timeout: o.pingTimeout,
-		// Idle channels are left to the kernel.
-		PermitWithoutStream: false,
-	}
+	return o, o.server.Accepts(o.client)
 }
 
 // newServer returns a gRPC server with the health service, SERVING.
-func newServer(o options) *grpc.Server {
-	srv := grpc.NewServer(serverOptions(o)...)
+func newServer(o options) (*grpc.Server, error) {
+	opts, err := o.server.ServerOptions()
+	if err != nil {
+		return nil, err
+	}
+	srv := grpc.NewServer(opts...)
 	healthpb.RegisterHealthServer(srv, health.NewServer())
-	return srv
+	return srv, nil
 }
 
-// listen returns a listener whose accepted connections hold the kernel
-// Config. accepted, if not nil, is called with each of them.
+// listen returns a listener whose accepted connections hold the server's
+// kernel Config. accepted, if not nil, is called with each of them.
 func listen(ctx context.Context, o options, addr string, accepted func(net.Conn)) (net.Listener, error) {
-	ln, err := o.kernel.Listen(ctx, nil, "tcp", addr)
+	ln, err := o.server.Listen(ctx, "tcp", addr)
 	if err != nil || accepted == nil {
 		return ln, err
 	}
@@ -164,24 +142,25 @@ func (l *watchedListener) Accept() (net.Conn, error) {
 	return c, err
 }
 
-// dial returns a client connection whose TCP connections hold the kernel
-// Config. dialed, if not nil, is called with each of them.
+// dial returns a client connection with the client's gRPC keepalive, whose
+// TCP connections hold its kernel Config. dialed, if not nil, is called
+// with each of them.
 func dial(o options, target string, dialed func(net.Conn)) (*grpc.ClientConn, error) {
-	d, err := o.kernel.Dialer(&net.Dialer{Timeout: 5 * time.Second})
+	opts, err := o.client.DialOptions()
 	if err != nil {
 		return nil, err
 	}
-	return grpc.NewClient(target,
+	return grpc.NewClient(target, append(opts,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithKeepaliveParams(clientParameters(o)),
+		// The client's own dialer, watched: the last WithContextDialer counts.
 		grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
-			c, err := d.DialContext(ctx, "tcp", addr)
+			c, err := o.client.Dial(ctx, addr)
 			if err == nil && dialed != nil {
 				dialed(c)
 			}
 			return c, err
 		}),
-	)
+	)...)
 }
 
 // check asks the server's health service for its overall status.
@@ -223,7 +202,11 @@ func serve(ctx context.Context, o options, out io.Writer, ready func(net.Addr)) 
 	if err != nil {
 		return err
 	}
-	srv := newServer(o)
+	srv, err := newServer(o)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
 	fmt.Fprintf(out, "listening on %s\n", ln.Addr())
 	if ready != nil {
 		ready(ln.Addr())
@@ -266,7 +249,11 @@ func demo(ctx context.Context, o options, out io.Writer, ready func(net.Addr)) (
 	if err != nil {
 		return e, err
 	}
-	srv := newServer(o)
+	srv, err := newServer(o)
+	if err != nil {
+		_ = ln.Close()
+		return e, err
+	}
 	defer srv.Stop()
 	go func() { _ = srv.Serve(ln) }()
 	fmt.Fprintf(out, "server listening on %s\n", ln.Addr())
@@ -291,8 +278,9 @@ func demo(ctx context.Context, o options, out io.Writer, ready func(net.Addr)) (
 	if e.server, err = report(out, "server", latest(accepted)); err != nil {
 		return e, err
 	}
-	fmt.Fprintf(out, "gRPC keepalive: the client pings after %v without activity while RPCs are in flight, the server after %v; each waits %v for the answer\n",
-		o.ping, 2*o.ping, o.pingTimeout)
+	c, sp := o.client.Keepalive, o.server.Keepalive
+	fmt.Fprintf(out, "gRPC keepalive: the client pings after %v without a frame, also when idle, and waits %v; the server after %v, and waits %v; it permits a ping per %v\n",
+		c.Time, c.Timeout, sp.Time, sp.Timeout, o.server.Policy.MinTime)
 	return e, nil
 }
 

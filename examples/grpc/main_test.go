@@ -17,13 +17,22 @@ import (
 	"github.com/go-keepalive/keepalive"
 )
 
-var flags = []string{"-idle", "20s", "-interval", "5s", "-count", "4", "-ping", "40s", "-ping-timeout", "15s"}
+// The defaults: a server budget of 10 s, a client budget of 30 s.
+var flags = []string{"-within", "10s", "-client-within", "30s"}
 
-var want = keepalive.State{Enabled: true, Config: keepalive.Config{
-	Idle: 20 * time.Second, Interval: 5 * time.Second, Count: 4, UserTimeout: 15 * time.Second,
-}}
+// keepalive.Within(15s) and keepalive.Within(5s) on Linux: the ping
+// timeouts of client and server, whose UserTimeout gRPC sets anyway.
+var (
+	wantClient = keepalive.State{Enabled: true, Config: keepalive.Config{
+		Idle: 9 * time.Second, Interval: 2 * time.Second, Count: 3, UserTimeout: 15 * time.Second,
+	}}
+	wantServer = keepalive.State{Enabled: true, Config: keepalive.Config{
+		Idle: 2 * time.Second, Interval: time.Second, Count: 3, UserTimeout: 5 * time.Second,
+	}}
+)
 
-// After a real RPC, both ends of the real connection hold the Config.
+// After a real RPC, both ends of the real connection hold their Config,
+// gRPC's own TCP_USER_TIMEOUT included.
 func TestDemo(t *testing.T) {
 	o, err := parse(flags, io.Discard)
 	require.NoError(t, err)
@@ -31,24 +40,24 @@ func TestDemo(t *testing.T) {
 	e, err := demo(t.Context(), o, &out, nil)
 	require.NoError(t, err)
 	t.Log("\n" + out.String())
-	require.Equal(t, want, e.client)
-	require.Equal(t, want, e.server)
+	require.Equal(t, wantClient, e.client)
+	require.Equal(t, wantServer, e.server)
 	require.Contains(t, out.String(), "health check: SERVING\n")
-	// The user timeout ends the probing: the first unanswered probe 15 s
-	// after the peer was last heard, at 20 s + 5 s.
-	require.Contains(t, out.String(), "kernel holds: keepalive on, idle 20s, interval 5s, count 4, user timeout 15s: a vanished peer is noticed within 25s\n")
+	require.Contains(t, out.String(), "kernel holds: keepalive on, idle 9s, interval 2s, count 3, user timeout 15s: a vanished peer is noticed within 15s\n")
+	require.Contains(t, out.String(), "kernel holds: keepalive on, idle 2s, interval 1s, count 3, user timeout 5s: a vanished peer is noticed within 5s\n")
+	require.Contains(t, out.String(), "gRPC keepalive: the client pings after 15s without a frame, also when idle, and waits 15s; the server after 5s, and waits 5s; it permits a ping per 10s\n")
 }
 
-// gRPC sets TCP_USER_TIMEOUT to its keepalive Timeout on both ends, over
-// whatever the Config said: why the example sets UserTimeout to it.
+// gRPC sets TCP_USER_TIMEOUT to its keepalive Timeout, over whatever the
+// kernel Config said: a client whose Config says otherwise is refused
+// before it dials.
 func TestGRPCSetsUserTimeout(t *testing.T) {
 	o, err := parse(flags, io.Discard)
 	require.NoError(t, err)
-	o.kernel.UserTimeout = time.Minute
-	e, err := demo(t.Context(), o, io.Discard, nil)
-	require.NoError(t, err)
-	require.Equal(t, want, e.client)
-	require.Equal(t, want, e.server)
+	o.client.TCP.UserTimeout = 20 * time.Second
+	_, err = demo(t.Context(), o, io.Discard, nil)
+	require.ErrorIs(t, err, keepalive.ErrOutOfRange)
+	require.ErrorContains(t, err, "gRPC-Go sets TCP_USER_TIMEOUT to the keepalive Timeout")
 }
 
 // A server and a client run separately, as from two command lines.
@@ -73,7 +82,7 @@ func TestServerAndClient(t *testing.T) {
 	t.Log("client:\n" + clientOut.String())
 	require.Regexp(t, regexp.MustCompile(`^health check: SERVING
 client 127\.0\.0\.1:\d+ -> `+regexp.QuoteMeta(addr.String())+`
-  kernel holds: keepalive on, idle 20s, interval 5s, count 4, user timeout 15s: a vanished peer is noticed within 25s
+  kernel holds: keepalive on, idle 9s, interval 2s, count 3, user timeout 15s: a vanished peer is noticed within 15s
 $`), clientOut.String())
 
 	cancel()
@@ -85,14 +94,14 @@ $`), clientOut.String())
 	}
 	t.Log("server:\n" + serverOut.String())
 	require.Regexp(t, `(?m)^accepted `+regexp.QuoteMeta(addr.String())+` -> 127\.0\.0\.1:\d+
-  kernel holds: keepalive on, idle 20s, interval 5s, count 4, user timeout 15s`, serverOut.String())
+  kernel holds: keepalive on, idle 2s, interval 1s, count 3, user timeout 5s`, serverOut.String())
 }
 
 func TestRunErrors(t *testing.T) {
 	for _, args := range [][]string{
-		{"-count", "1000"},
+		{"-client-within", "5s"}, // gRPC-Go pings a server 10 s after the last frame at the earliest
+		{"-within", "1s"},
 		{"-listen", "127.0.0.1:0", "-target", "127.0.0.1:1"},
-		{"-ping", "0s"},
 	} {
 		require.Error(t, run(t.Context(), args, io.Discard, nil), "%q", args)
 	}
