@@ -206,7 +206,11 @@ func (c Client) Dial(ctx context.Context, addr string) (net.Conn, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	return c.TCP.Dialer(nil).DialContext(ctx, "tcp", addr)
+	d, err := c.TCP.Dialer(nil)
+	if err != nil {
+		return nil, err
+	}
+	return d.DialContext(ctx, "tcp", addr)
 }
 
 // Server is what a gRPC server needs to notice a vanished client within a
