@@ -130,7 +130,7 @@ func (e *UnsupportedError) Unwrap() []error {
 // keepalive at all.
 func nothingDone(p *platform, op opKind, missing Fields) error {
 	why := whyNothing
-	if op == opGet {
+	if op == opGet || op == opInspect {
 		why = whyNothingRead
 	}
 	return &UnsupportedError{OS: p.goos, Missing: missing, why: why}

@@ -145,50 +145,7 @@ func fromTable(table []TCPState, n uint32) TCPState {
 // Where the OS has no such query, or refuses it (Wine), the error matches
 // ErrUnsupported. Inspect does not allocate.
 func Inspect(conn net.Conn) (Health, error) {
-	var op inspectOp
-	tc, other, err := socketOf(conn)
-	if err != nil {
-		return op.h, err
-	}
-	if tc == nil {
-		// See sockOp.onRaw: a RawConn behind an interface may keep the
-		// func, so a copy of op goes to the heap, on this path only.
-		if other == nil {
-			return op.h, fmt.Errorf("%w: nil syscall.RawConn", ErrNotTCP)
-		}
-		heap := inspectOp{check: true}
-		if err := other.Control(heap.run); err != nil {
-			return op.h, err
-		}
-		return heap.h, heap.err
-	}
-	rc, err := tc.SyscallConn()
-	if err != nil {
-		return op.h, err
-	}
-	if err := rc.Control(op.run); err != nil {
-		return op.h, err
-	}
-	if op.err != nil {
-		return op.h, &net.OpError{Op: "inspect", Net: "tcp", Source: tc.LocalAddr(), Addr: tc.RemoteAddr(), Err: op.err}
-	}
-	return op.h, nil
-}
-
-// inspectOp is Inspect inside RawConn.Control, kept free of allocations by
-// sockOp's rule: Control gets a method value of it, and it holds no
-// pointers to the caller's variables.
-type inspectOp struct {
-	check bool // make sure the socket is TCP first
-	h     Health
-	err   error
-}
-
-func (op *inspectOp) run(fd uintptr) {
-	if op.check {
-		if op.err = checkTCP(fd); op.err != nil {
-			return
-		}
-	}
-	op.err = inspectFD(fd, &op.h)
+	op := sockOp{kind: opInspect}
+	err := op.onConn(conn)
+	return op.h, err
 }

@@ -217,6 +217,7 @@ type sockOp struct {
 	check bool   // make sure the socket is TCP first
 	v     values // opApply: what to set
 	s     State  // opGet: what was read
+	h     Health // opInspect: what was read
 	err   error  // the outcome of run
 }
 
@@ -226,10 +227,11 @@ const (
 	opApply opKind = iota
 	opGet
 	opDisable
+	opInspect
 )
 
 // opNames name the operations in a *net.OpError.
-var opNames = [...]string{opApply: "apply", opGet: "get", opDisable: "disable"}
+var opNames = [...]string{opApply: "apply", opGet: "get", opDisable: "disable", opInspect: "inspect"}
 
 // run performs op on the socket fd, inside RawConn.Control.
 func (op *sockOp) run(fd uintptr) {
@@ -245,6 +247,8 @@ func (op *sockOp) run(fd uintptr) {
 		op.err = getAll(native, fd, &op.s)
 	case opDisable:
 		op.err = setEnabled(fd, false)
+	case opInspect:
+		op.err = inspectFD(fd, &op.h)
 	}
 }
 
