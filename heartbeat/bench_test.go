@@ -96,7 +96,7 @@ func (s *timerSet) stop() {
 }
 
 func newBenchMonitor(b *testing.B, n int) *Monitor[uint64] {
-	m, err := NewMonitor(MonitorConfig[uint64]{Timeout: time.Hour})
+	m, err := NewMonitor(MonitorConfig[uint64]{IdleTimeout: time.Hour})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func BenchmarkMonitorRefresh(b *testing.B) {
 // the tail of the list (as when connections are active less than once
 // per tick).
 func BenchmarkMonitorRefreshMove(b *testing.B) {
-	m, err := newMonitor(MonitorConfig[uint64]{Timeout: time.Hour})
+	m, err := newMonitor(MonitorConfig[uint64]{IdleTimeout: time.Hour})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func benchMemory(b *testing.B, build func(n int) (release func())) {
 
 func BenchmarkMonitorMemory(b *testing.B) {
 	benchMemory(b, func(n int) func() {
-		m, err := NewMonitor(MonitorConfig[uint64]{Timeout: time.Hour})
+		m, err := NewMonitor(MonitorConfig[uint64]{IdleTimeout: time.Hour})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -297,7 +297,7 @@ func BenchmarkMonitorExpiry(b *testing.B) {
 	)
 	var evicted int
 	m, err := newMonitor(MonitorConfig[uint64]{
-		Timeout: (cohorts - 1) * time.Second, Tick: 2 * time.Second,
+		IdleTimeout: (cohorts - 1) * time.Second, Tick: 2 * time.Second,
 		OnEvict: func(uint64, io.Closer, Reason) { evicted++ },
 	})
 	if err != nil {

@@ -39,7 +39,7 @@ func TestConnReadTouches(t *testing.T) {
 	rec := newRecorder[int]()
 	m := manual(t, MonitorConfig[int]{OnEvict: rec.onEvict})
 	raw := &readConn{}
-	c, err := m.Conn(1, raw)
+	c, err := m.TrackConn(1, raw)
 	require.NoError(t, err)
 	assert.Equal(t, 1, m.Len())
 	nc, ok := c.(interface{ NetConn() net.Conn })
@@ -66,7 +66,7 @@ func TestConnReadTouches(t *testing.T) {
 func TestConnReadAllocs(t *testing.T) {
 	noLeaks(t)
 	m := manual(t, MonitorConfig[int]{})
-	c, err := m.Conn(1, &readConn{})
+	c, err := m.TrackConn(1, &readConn{})
 	require.NoError(t, err)
 	buf := make([]byte, 1)
 	var e uint32
@@ -84,7 +84,7 @@ func TestConnClose(t *testing.T) {
 	rec := newRecorder[string]()
 	m := manual(t, MonitorConfig[string]{OnEvict: rec.onEvict})
 	raw := &readConn{}
-	c, err := m.Conn("a", raw)
+	c, err := m.TrackConn("a", raw)
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
 	require.NoError(t, c.Close())
@@ -103,7 +103,7 @@ func TestConnReplacedDoesNotTouchSuccessor(t *testing.T) {
 	rec := newRecorder[int]()
 	m := manual(t, MonitorConfig[int]{OnEvict: rec.onEvict, Grace: time.Hour})
 	raw := &readConn{}
-	old, err := m.Conn(1, raw)
+	old, err := m.TrackConn(1, raw)
 	require.NoError(t, err)
 	m.tick(9) // old times out and enters its grace period
 	assert.Equal(t, int32(1), raw.closeWrites.Load())
@@ -133,7 +133,7 @@ func TestConnCloseWriteUnsupported(t *testing.T) {
 	m := manual(t, MonitorConfig[int]{OnEvict: rec.onEvict, Grace: time.Hour})
 	a, b := net.Pipe()
 	defer b.Close()
-	c, err := m.Conn(1, a)
+	c, err := m.TrackConn(1, a)
 	require.NoError(t, err)
 	err = c.(interface{ CloseWrite() error }).CloseWrite()
 	assert.ErrorIs(t, err, errors.ErrUnsupported)
@@ -151,7 +151,7 @@ func TestGraceHalfClose(t *testing.T) {
 	const timeout, grace = 50 * time.Millisecond, 300 * time.Millisecond
 	rec := newRecorder[string]()
 	m, err := NewMonitor(MonitorConfig[string]{
-		Timeout: timeout, Tick: 10 * time.Millisecond, Grace: grace, OnEvict: rec.onEvict,
+		IdleTimeout: timeout, Tick: 10 * time.Millisecond, Grace: grace, OnEvict: rec.onEvict,
 	})
 	require.NoError(t, err)
 	defer m.Close()
@@ -160,7 +160,7 @@ func TestGraceHalfClose(t *testing.T) {
 	// the Monitor may count from, so they hold without clock slack.
 	client, raw := tcpPair(t)
 	start := time.Now()
-	server, err := m.Conn("late-client", raw)
+	server, err := m.TrackConn("late-client", raw)
 	require.NoError(t, err)
 
 	type result struct {
@@ -208,7 +208,7 @@ func TestPingerConnReceived(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	c := p.Conn(a)
+	c := p.Wrap(a)
 	assert.Same(t, a, c.(interface{ NetConn() net.Conn }).NetConn())
 	assert.ErrorIs(t, c.(interface{ CloseWrite() error }).CloseWrite(), errors.ErrUnsupported)
 
@@ -230,10 +230,10 @@ func TestConnSameConnTwice(t *testing.T) {
 	rec := newRecorder[int]()
 	m := manual(t, MonitorConfig[int]{OnEvict: rec.onEvict})
 	raw := &readConn{}
-	first, err := m.Conn(1, raw)
+	first, err := m.TrackConn(1, raw)
 	require.NoError(t, err)
 	m.tick(5)
-	second, err := m.Conn(1, raw)
+	second, err := m.TrackConn(1, raw)
 	require.NoError(t, err)
 	assert.Same(t, first, second, "the existing wrapper")
 	assert.Zero(t, raw.closes.Load(), "nothing closed")
@@ -248,7 +248,7 @@ func TestConnSameConnTwice(t *testing.T) {
 	// Another connection under the key still replaces it; then the
 	// first wrapper's Close leaves the new one alone.
 	other := &readConn{}
-	third, err := m.Conn(1, other)
+	third, err := m.TrackConn(1, other)
 	require.NoError(t, err)
 	assert.NotSame(t, first, third)
 	assert.Equal(t, int32(1), raw.closes.Load())

@@ -53,6 +53,6 @@
 // that goroutine, which makes a refresh cheaper than reading the time,
 // and lets a connection that is active many times per tick skip even the
 // list update and the lock: such refreshes only read shared memory, so
-// they scale with the cores doing them. The price is precision: evictions happen between Timeout
-// and Timeout+Tick after the last activity.
+// they scale with the cores doing them. The price is precision: evictions happen between IdleTimeout
+// and IdleTimeout+Tick after the last activity.
 package heartbeat

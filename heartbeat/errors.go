@@ -10,7 +10,7 @@ import (
 // NewMonitor and NewPinger return for a bad configuration.
 var ErrInvalidConfig = errors.New("heartbeat: invalid configuration")
 
-// ErrClosed is returned by Monitor.Track and Monitor.Conn after the
+// ErrClosed is returned by Monitor.Track and Monitor.TrackConn after the
 // Monitor has been closed.
 var ErrClosed = errors.New("heartbeat: monitor closed")
 
@@ -18,7 +18,7 @@ var ErrClosed = errors.New("heartbeat: monitor closed")
 // when it gives up on the peer.
 var ErrPeerDead = errors.New("heartbeat: peer dead")
 
-// ErrNilConn is returned by Monitor.Track and Monitor.Conn for a nil
+// ErrNilConn is returned by Monitor.Track and Monitor.TrackConn for a nil
 // connection, including an interface holding a nil pointer (such as a
 // nil *net.TCPConn).
 var ErrNilConn = errors.New("heartbeat: nil connection")
@@ -56,7 +56,7 @@ func (e *PanicError) Unwrap() error {
 // invalid the constructors return them joined with errors.Join; use
 // errors.As to get the first one.
 type ConfigError struct {
-	Field string // name of the offending field, e.g. "Timeout"
+	Field string // name of the offending field, e.g. "IdleTimeout"
 	Msg   string // what is wrong with it
 }
 

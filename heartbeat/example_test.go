@@ -12,12 +12,12 @@ import (
 )
 
 // A server evicts a client that stops sending. Reads through the wrapper
-// returned by Monitor.Conn count as activity, so a talkative client is
+// returned by Monitor.TrackConn count as activity, so a talkative client is
 // never evicted.
 func ExampleMonitor() {
 	evicted := make(chan string, 1)
 	m, err := heartbeat.NewMonitor(heartbeat.MonitorConfig[string]{
-		Timeout: 50 * time.Millisecond,
+		IdleTimeout: 50 * time.Millisecond,
 		OnEvict: func(key string, c io.Closer, reason heartbeat.Reason) {
 			evicted <- key + ": " + reason.String()
 		},
@@ -29,7 +29,7 @@ func ExampleMonitor() {
 
 	server, client := net.Pipe()
 	defer client.Close()
-	conn, err := m.Conn("client-42", server)
+	conn, err := m.TrackConn("client-42", server)
 	if err != nil {
 		panic(err)
 	}
@@ -51,7 +51,7 @@ func (d *deviceConn) Close() error { return nil }
 // out replaces it, instead of leaving a stale connection behind.
 func ExampleMonitor_Track() {
 	m, err := heartbeat.NewMonitor(heartbeat.MonitorConfig[string]{
-		Timeout: time.Minute,
+		IdleTimeout: time.Minute,
 		OnEvict: func(key string, c io.Closer, reason heartbeat.Reason) {
 			fmt.Println(key, c.(*deviceConn).name, reason)
 		},
@@ -76,7 +76,7 @@ func ExampleMonitor_Track() {
 }
 
 func ExampleNewMonitor_invalid() {
-	_, err := heartbeat.NewMonitor(heartbeat.MonitorConfig[int]{Timeout: time.Second, Tick: time.Minute})
+	_, err := heartbeat.NewMonitor(heartbeat.MonitorConfig[int]{IdleTimeout: time.Second, Tick: time.Minute})
 	fmt.Println(errors.Is(err, heartbeat.ErrInvalidConfig))
 	var ce *heartbeat.ConfigError
 	if errors.As(err, &ce) {
@@ -119,9 +119,9 @@ func ExamplePinger() {
 	// true
 }
 
-// Reading through Pinger.Conn makes every answer (indeed any traffic)
+// Reading through Pinger.Wrap makes every answer (indeed any traffic)
 // count, so a responsive server keeps the client going.
-func ExamplePinger_Conn() {
+func ExamplePinger_Wrap() {
 	client, server := net.Pipe()
 	defer client.Close()
 	defer server.Close()
@@ -139,10 +139,10 @@ func ExamplePinger_Conn() {
 
 	var conn net.Conn
 	p, err := heartbeat.NewPinger(heartbeat.PingerConfig{
-		Idle:     10 * time.Millisecond,
-		Interval: 10 * time.Millisecond,
-		Timeout:  time.Second,
-		Count:    2,
+		Idle:          10 * time.Millisecond,
+		Interval:      10 * time.Millisecond,
+		AnswerTimeout: time.Second,
+		Count:         2,
 		Ping: func(ctx context.Context) error {
 			deadline, _ := ctx.Deadline()
 			_ = conn.SetWriteDeadline(deadline)
@@ -153,7 +153,7 @@ func ExamplePinger_Conn() {
 	if err != nil {
 		panic(err)
 	}
-	conn = p.Conn(client)
+	conn = p.Wrap(client)
 	go func() { _, _ = io.Copy(io.Discard, conn) }() // the client's reader
 
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)

@@ -47,21 +47,21 @@ func FuzzMonitorConfig(f *testing.F) {
 	f.Add(ms-1, int64(-1), int64(-1), 4097)
 	f.Fuzz(func(t *testing.T, timeout, tick, grace int64, shards int) {
 		cfg := MonitorConfig[int]{
-			Timeout: time.Duration(timeout), Tick: time.Duration(tick),
+			IdleTimeout: time.Duration(timeout), Tick: time.Duration(tick),
 			Grace: time.Duration(grace), Shards: shards,
 		}
 		effTick := cfg.Tick
 		if effTick == 0 {
-			effTick = max(cfg.Timeout/8, MinTick)
+			effTick = max(cfg.IdleTimeout/8, MinTick)
 		}
-		documented := cfg.Timeout >= MinTick && cfg.Timeout <= maxDuration &&
-			(cfg.Tick == 0 || cfg.Tick >= MinTick && cfg.Tick <= cfg.Timeout) &&
+		documented := cfg.IdleTimeout >= MinTick && cfg.IdleTimeout <= maxDuration &&
+			(cfg.Tick == 0 || cfg.Tick >= MinTick && cfg.Tick <= cfg.IdleTimeout) &&
 			cfg.Grace >= 0 && cfg.Grace <= maxDuration &&
 			shards >= 0 && shards <= maxShards &&
-			cfg.Timeout/effTick <= maxTicks
+			cfg.IdleTimeout/effTick <= maxTicks
 		m, err := newMonitor(cfg)
 		if err != nil {
-			checkConfigError(t, err, "Timeout", "Tick", "Grace", "Shards")
+			checkConfigError(t, err, "IdleTimeout", "Tick", "Grace", "Shards")
 			if m != nil {
 				t.Fatal("a Monitor with an error")
 			}
@@ -76,7 +76,7 @@ func FuzzMonitorConfig(f *testing.F) {
 		if n := len(m.shards); n&(n-1) != 0 || n < shards || n > max(2*shards, 1024) {
 			t.Fatalf("%d shards for Shards %d", n, shards)
 		}
-		if m.res <= 0 || m.res != effTick/2 || len(m.starts) < int(2*ceilDiv(cfg.Timeout, m.res)+8) {
+		if m.res <= 0 || m.res != effTick/2 || len(m.starts) < int(2*ceilDiv(cfg.IdleTimeout, m.res)+8) {
 			t.Fatalf("res %v, ring %d for %+v", m.res, len(m.starts), cfg)
 		}
 		var evicted []Reason
@@ -92,17 +92,17 @@ func FuzzMonitorConfig(f *testing.F) {
 		// grace period, if any), never before.
 		vt := time.Duration(0)
 		m.clock = func() time.Duration { return vt }
-		vt = cfg.Timeout - 1
+		vt = cfg.IdleTimeout - 1
 		m.advance()
 		m.advance()
 		if c.closes.Load() != 0 {
-			t.Fatal("evicted before Timeout")
+			t.Fatal("evicted before IdleTimeout")
 		}
 		for range 3 {
 			if c.closes.Load() != 0 {
 				break
 			}
-			vt += cfg.Timeout + cfg.Grace
+			vt += cfg.IdleTimeout + cfg.Grace
 			m.advance()
 		}
 		if c.closes.Load() != 1 || !slices.Equal(evicted, []Reason{Removed, TimedOut}) {
@@ -127,7 +127,7 @@ func FuzzPingerConfig(f *testing.F) {
 		pinged := 0
 		cfg := PingerConfig{
 			Idle: time.Duration(idle), Interval: time.Duration(interval),
-			Timeout: time.Duration(timeout), Count: count, NoJitter: noJitter,
+			AnswerTimeout: time.Duration(timeout), Count: count, NoJitter: noJitter,
 			Ping: func(context.Context) error { pinged++; return nil },
 		}
 		if nilPing {
@@ -135,11 +135,11 @@ func FuzzPingerConfig(f *testing.F) {
 		}
 		documented := cfg.Idle > 0 && cfg.Idle <= maxDuration &&
 			cfg.Interval > 0 && cfg.Interval <= maxDuration &&
-			cfg.Timeout >= 0 && cfg.Timeout <= maxDuration &&
+			cfg.AnswerTimeout >= 0 && cfg.AnswerTimeout <= maxDuration &&
 			count >= 1 && !nilPing
 		p, err := NewPinger(cfg)
 		if err != nil {
-			checkConfigError(t, err, "Idle", "Interval", "Timeout", "Count", "Ping")
+			checkConfigError(t, err, "Idle", "Interval", "AnswerTimeout", "Count", "Ping")
 			if p != nil {
 				t.Fatal("a Pinger with an error")
 			}
@@ -151,8 +151,8 @@ func FuzzPingerConfig(f *testing.F) {
 		if !documented {
 			t.Fatalf("%+v accepted", cfg)
 		}
-		if want := pick(cfg.Timeout == 0, cfg.Interval, cfg.Timeout); p.cfg.Timeout != want {
-			t.Fatalf("Timeout %v, want %v", p.cfg.Timeout, want)
+		if want := pick(cfg.AnswerTimeout == 0, cfg.Interval, cfg.AnswerTimeout); p.cfg.AnswerTimeout != want {
+			t.Fatalf("Timeout %v, want %v", p.cfg.AnswerTimeout, want)
 		}
 		if d := p.firstIdle(); d > cfg.Idle || d < cfg.Idle/2 || noJitter && d != cfg.Idle {
 			t.Fatalf("first ping after %v for Idle %v", d, cfg.Idle)

@@ -110,12 +110,12 @@ func (r *recorder[K]) wait(t *testing.T, timeout time.Duration) eviction[K] {
 }
 
 // manual returns a Monitor whose clock only moves when the test calls
-// tick. By default Timeout is 80ms and Tick 20ms, so epochs last 10ms and
+// tick. By default IdleTimeout is 80ms and Tick 20ms, so epochs last 10ms and
 // an entry active in epoch s expires at tick s+9.
 func manual[K comparable](t *testing.T, cfg MonitorConfig[K]) *Monitor[K] {
 	t.Helper()
-	if cfg.Timeout == 0 {
-		cfg.Timeout, cfg.Tick = 80*time.Millisecond, 20*time.Millisecond
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout, cfg.Tick = 80*time.Millisecond, 20*time.Millisecond
 	}
 	m, err := newMonitor(cfg)
 	if err != nil {

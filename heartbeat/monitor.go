@@ -43,24 +43,24 @@ func (r Reason) String() string {
 }
 
 // MinTick is the finest Tick a Monitor accepts, and hence the smallest
-// Timeout.
+// IdleTimeout.
 const MinTick = time.Millisecond
 
 const maxShards = 4096
 
-// MonitorConfig configures a Monitor. Only Timeout is required.
+// MonitorConfig configures a Monitor. Only IdleTimeout is required.
 type MonitorConfig[K comparable] struct {
-	// Timeout is how long a connection may go without activity (Track,
-	// Touch or a read through the Conn wrapper) before it is evicted.
+	// IdleTimeout is how long a connection may go without activity (Track,
+	// Touch or a read through the TrackConn wrapper) before it is evicted.
 	// At least MinTick.
-	Timeout time.Duration
+	IdleTimeout time.Duration
 
 	// Tick is the precision of expiry. A connection last active at time
-	// t is evicted after t+Timeout, never earlier, and no later than
-	// t+Timeout+Tick unless the Monitor's goroutine, which wakes every
-	// Tick/2, is held up by the scheduler. Zero means Timeout/8 (but at
-	// least MinTick). Must be in [MinTick, Timeout], and at least
-	// Timeout/10000.
+	// t is evicted after t+IdleTimeout, never earlier, and no later than
+	// t+IdleTimeout+Tick unless the Monitor's goroutine, which wakes every
+	// Tick/2, is held up by the scheduler. Zero means IdleTimeout/8 (but at
+	// least MinTick). Must be in [MinTick, IdleTimeout], and at least
+	// IdleTimeout/10000.
 	//
 	// Activity is stamped with a coarse clock, an epoch number that the
 	// Monitor's goroutine advances, instead of the time; that is what
@@ -142,7 +142,7 @@ type MonitorConfig[K comparable] struct {
 // at once; a Close that panicked counts as done, and OnEvict is still
 // called, once. The Monitor's own state is never left half-changed, as
 // it calls none of them with a lock held. (A panic in c.Close when the
-// caller closes the wrapper returned by Conn is the caller's own call,
+// caller closes the wrapper returned by TrackConn is the caller's own call,
 // and propagates to the caller.)
 //
 // A Monitor is safe for concurrent use.
@@ -166,7 +166,7 @@ type Monitor[K comparable] struct {
 	// Owned by the goroutine running expiry. Epochs are numbered
 	// consecutively; epoch e began at starts[e&ringMask]. Activity stamped
 	// with epoch e happened before epoch e+1 began, so it is at least
-	// Timeout old once starts[e+1] <= now-Timeout, however irregularly
+	// IdleTimeout old once starts[e+1] <= now-IdleTimeout, however irregularly
 	// the epochs were started.
 	starts   []time.Duration
 	ringMask uint32
@@ -175,11 +175,6 @@ type Monitor[K comparable] struct {
 	victims  []victim[K]
 	graceQ   []graced[K]
 	graceHd  int
-}
-
-type victim[K comparable] struct {
-	key K
-	c   io.Closer
 }
 
 type graced[K comparable] struct {
@@ -209,13 +204,13 @@ func newMonitor[K comparable](cfg MonitorConfig[K]) (*Monitor[K], error) {
 		return nil, err
 	}
 	tick := cfg.tick()
-	// Waking every Tick/2 bounds eviction to Timeout+Tick: activity is
+	// Waking every Tick/2 bounds eviction to IdleTimeout+Tick: activity is
 	// only known to precede the start of the next epoch (up to Tick/2
 	// later), and the check runs every Tick/2.
 	res := tick / 2
 	// Epochs last at least res/2, so the ring must cover about
-	// 2*Timeout/res of them plus a few.
-	ring := 1 << bits.Len(uint(2*ceilDiv(cfg.Timeout, res)+8))
+	// 2*IdleTimeout/res of them plus a few.
+	ring := 1 << bits.Len(uint(2*ceilDiv(cfg.IdleTimeout, res)+8))
 	shards := cfg.Shards
 	if shards == 0 {
 		shards = min(max(32*runtime.GOMAXPROCS(0), 64), 1024)
@@ -225,7 +220,7 @@ func newMonitor[K comparable](cfg MonitorConfig[K]) (*Monitor[K], error) {
 		seed:     maphash.MakeSeed(),
 		shift:    uint8(64 - bits.TrailingZeros(uint(shards))),
 		res:      res,
-		timeout:  cfg.Timeout,
+		timeout:  cfg.IdleTimeout,
 		grace:    cfg.Grace,
 		onEvict:  cfg.OnEvict,
 		onPanic:  cfg.OnPanic,
@@ -237,7 +232,7 @@ func newMonitor[K comparable](cfg MonitorConfig[K]) (*Monitor[K], error) {
 	start := time.Now()
 	m.clock = func() time.Duration { return time.Since(start) }
 	for i := range m.shards {
-		m.shards[i].init()
+		m.shards[i].init(&m.now)
 	}
 	return m, nil
 }
@@ -248,32 +243,32 @@ func (cfg *MonitorConfig[K]) tick() time.Duration {
 	if cfg.Tick != 0 {
 		return cfg.Tick
 	}
-	return max(cfg.Timeout/8, MinTick)
+	return max(cfg.IdleTimeout/8, MinTick)
 }
 
 const (
-	// maxDuration bounds Timeout and Grace so that sums of them cannot
+	// maxDuration bounds IdleTimeout and Grace so that sums of them cannot
 	// overflow.
 	maxDuration = math.MaxInt64 / 4
-	// maxTicks bounds Timeout/Tick, which sizes a ring buffer.
+	// maxTicks bounds IdleTimeout/Tick, which sizes a ring buffer.
 	maxTicks = 10000
 )
 
 func (cfg *MonitorConfig[K]) validate() error {
 	var errs []error
 	switch {
-	case cfg.Timeout < MinTick:
-		errs = append(errs, configErr("Timeout", "must be at least %v, got %v", MinTick, cfg.Timeout))
-	case cfg.Timeout > maxDuration:
-		errs = append(errs, configErr("Timeout", "must be at most %v, got %v", time.Duration(maxDuration), cfg.Timeout))
+	case cfg.IdleTimeout < MinTick:
+		errs = append(errs, configErr("IdleTimeout", "must be at least %v, got %v", MinTick, cfg.IdleTimeout))
+	case cfg.IdleTimeout > maxDuration:
+		errs = append(errs, configErr("IdleTimeout", "must be at most %v, got %v", time.Duration(maxDuration), cfg.IdleTimeout))
 	}
 	switch {
 	case cfg.Tick < 0:
 		errs = append(errs, configErr("Tick", "must not be negative, got %v", cfg.Tick))
 	case cfg.Tick > 0 && cfg.Tick < MinTick:
 		errs = append(errs, configErr("Tick", "must be zero or at least %v, got %v", MinTick, cfg.Tick))
-	case cfg.Tick > cfg.Timeout && cfg.Timeout >= MinTick:
-		errs = append(errs, configErr("Tick", "must not exceed Timeout (%v), got %v", cfg.Timeout, cfg.Tick))
+	case cfg.Tick > cfg.IdleTimeout && cfg.IdleTimeout >= MinTick:
+		errs = append(errs, configErr("Tick", "must not exceed IdleTimeout (%v), got %v", cfg.IdleTimeout, cfg.Tick))
 	}
 	switch {
 	case cfg.Grace < 0:
@@ -284,9 +279,9 @@ func (cfg *MonitorConfig[K]) validate() error {
 	if cfg.Shards < 0 || cfg.Shards > maxShards {
 		errs = append(errs, configErr("Shards", "must be in [0, %d], got %d", maxShards, cfg.Shards))
 	}
-	if len(errs) == 0 && cfg.Timeout/cfg.tick() > maxTicks {
-		errs = append(errs, configErr("Tick", "must be at least Timeout/%d (%v), got %v",
-			maxTicks, cfg.Timeout/maxTicks, cfg.tick()))
+	if len(errs) == 0 && cfg.IdleTimeout/cfg.tick() > maxTicks {
+		errs = append(errs, configErr("Tick", "must be at least IdleTimeout/%d (%v), got %v",
+			maxTicks, cfg.IdleTimeout/maxTicks, cfg.tick()))
 	}
 	return joinErrs(errs)
 }
@@ -310,60 +305,28 @@ func (m *Monitor[K]) Track(key K, c io.Closer) error {
 	if isNil(c) {
 		return ErrNilConn
 	}
-	_, err := m.track(key, c, nil)
+	_, err := m.track(key, c, nil, same[io.Closer])
 	return err
 }
 
-// track implements Track and Conn. If w is not nil (and is c), its
-// position is recorded under the shard lock, before anyone else can
-// reach it, unless key is already tracked with a wrapper of the same
-// connection as w's: then that one is refreshed and kept. track returns
-// the wrapper that is tracked, w or the one kept.
-func (m *Monitor[K]) track(key K, c io.Closer, w *monitoredConn[K]) (*monitoredConn[K], error) {
+// track implements Track and TrackConn: it tracks c under key unless
+// the connection already tracked under key is one that keep(old, c)
+// accepts, and returns the one tracked. If at is not nil, it receives
+// c's position when c is tracked.
+func (m *Monitor[K]) track(key K, c io.Closer, at *position[K], keep func(old, c io.Closer) bool) (io.Closer, error) {
 	h := maphash.Comparable(m.seed, key)
-	sh := m.shardOf(h)
-	sh.mu.Lock()
-	if m.closed.Load() {
-		sh.mu.Unlock()
-		return nil, ErrClosed
+	kept, old, err := m.shardOf(h).track(key, h, c, at, &m.closed, keep)
+	if err != nil {
+		return nil, err
 	}
-	// Read the clock under the lock: shard.fresh relies on an entry
-	// activated after it read the clock being stamped no earlier.
-	now := m.now.Load()
-	_, i := sh.find(key, h)
-	if i == nilIdx {
-		i, e, err := sh.insert(key, h, c, now)
-		if err == nil && w != nil {
-			w.sh, w.i, w.e, w.mt = sh, i, e, sh.meta(i)
-		}
-		sh.mu.Unlock()
-		return w, err
+	if kept != nil {
+		return kept, nil
 	}
-	e := sh.at(i)
-	old := victim[K]{e.key, e.conn}
-	sh.refresh(i, e, now)
-	if same(old.c, c) {
-		sh.mu.Unlock()
-		return w, nil
+	if old.c != nil {
+		m.close(old.key, old.c)
+		m.notify(old.key, old.c, Replaced)
 	}
-	if ow, ok := old.c.(*monitoredConn[K]); ok && w != nil && same(ow.Conn, w.Conn) {
-		sh.mu.Unlock()
-		return ow, nil // the same connection wrapped again
-	}
-	if w != nil {
-		w.sh, w.i, w.e, w.mt = sh, i, e, sh.meta(i)
-	}
-	e.key, e.conn = key, c
-	sh.mu.Unlock()
-	m.close(old.key, old.c)
-	m.notify(old.key, old.c, Replaced)
-	return w, nil
-}
-
-// same reports whether a == b, treating values whose dynamic type is
-// not comparable (or holds something that is not) as different.
-func same[C any](a, b C) bool {
-	return reflect.ValueOf(a).Comparable() && any(a) == any(b)
+	return c, nil
 }
 
 // isNil reports whether c is nil or holds a nil pointer, map, slice,
@@ -381,7 +344,7 @@ func isNil(c any) bool {
 
 // Touch records activity on key and reports whether key is tracked. It
 // does not allocate. If the key's activity is already recorded in the
-// current clock epoch (by Track, Touch or a read through the Conn
+// current clock epoch (by Track, Touch or a read through the TrackConn
 // wrapper), Touch only checks that, without locking or writing anything,
 // so busy connections refreshed from many goroutines do not contend.
 // Otherwise it takes the key's shard lock and moves the key to the tail
@@ -394,23 +357,13 @@ func isNil(c any) bool {
 // would look tracked, and a tracked one would not be refreshed.
 func (m *Monitor[K]) Touch(key K) bool {
 	h := maphash.Comparable(m.seed, key)
-	sh := m.shardOf(h)
-	if sh.fresh(h, m.now.Load()) {
-		return true
-	}
-	sh.mu.Lock()
-	_, i := sh.find(key, h)
-	if i != nilIdx {
-		sh.refresh(i, sh.at(i), m.now.Load())
-	}
-	sh.mu.Unlock()
-	return i != nilIdx
+	return m.shardOf(h).touch(key, h)
 }
 
 // Remove stops tracking key if it is tracked with connection c (compared
 // with ==), calls OnEvict with reason Removed, and reports whether it did.
 // It does not close c. Call it when a connection ends normally. (The
-// wrapper returned by Conn does this in its Close.) A c whose dynamic
+// wrapper returned by TrackConn does this in its Close.) A c whose dynamic
 // type is not comparable never matches.
 //
 // Passing c guards against a classic race: when a client reconnects, the
@@ -422,23 +375,11 @@ func (m *Monitor[K]) Remove(key K, c io.Closer) bool {
 		return false
 	}
 	h := maphash.Comparable(m.seed, key)
-	sh := m.shardOf(h)
-	sh.mu.Lock()
-	p, i := sh.find(key, h)
-	if i == nilIdx {
-		sh.mu.Unlock()
-		return false
+	v, ok := m.shardOf(h).untrack(key, h, c)
+	if ok {
+		m.notify(v.key, v.c, Removed)
 	}
-	e := sh.at(i)
-	if !same(e.conn, c) {
-		sh.mu.Unlock()
-		return false
-	}
-	v := victim[K]{e.key, e.conn}
-	sh.remove(p, i, e)
-	sh.mu.Unlock()
-	m.notify(v.key, v.c, Removed)
-	return true
+	return ok
 }
 
 // Len returns the number of tracked connections, not counting timed-out
@@ -446,10 +387,7 @@ func (m *Monitor[K]) Remove(key K, c io.Closer) bool {
 func (m *Monitor[K]) Len() int {
 	n := 0
 	for i := range m.shards {
-		sh := &m.shards[i]
-		sh.mu.Lock()
-		n += int(sh.n)
-		sh.mu.Unlock()
+		n += m.shards[i].count()
 	}
 	return n
 }
@@ -465,8 +403,10 @@ func (m *Monitor[K]) Close() error {
 			close(m.stop)
 			<-m.done
 		}
+		// Nothing is stamped after the current epoch, and nothing can be
+		// tracked any more.
 		for i := range m.shards {
-			m.drain(&m.shards[i])
+			m.evict(&m.shards[i], m.now.Load(), Removed)
 		}
 		for _, g := range m.graceQ[m.graceHd:] {
 			m.close(g.key, g.c)
@@ -477,19 +417,18 @@ func (m *Monitor[K]) Close() error {
 	return nil
 }
 
-func (m *Monitor[K]) drain(sh *shard[K]) {
+// evict ends the tracking of sh's entries stamped at or before cutoff,
+// a batch per lock hold: for TimedOut it closes them (after the grace
+// period, if any), for Removed it only reports them.
+func (m *Monitor[K]) evict(sh *shard[K], cutoff uint32, r Reason) {
 	for {
-		vs := m.victims[:0]
-		sh.mu.Lock()
-		for len(vs) < batch && sh.head != nilIdx {
-			i := sh.head
-			e := sh.at(i)
-			vs = append(vs, victim[K]{e.key, e.conn})
-			sh.remove(sh.slotOf(i), i, e)
-		}
-		sh.mu.Unlock()
+		vs := sh.popStamped(m.victims[:0], batch, cutoff)
 		for _, v := range vs {
-			m.notify(v.key, v.c, Removed)
+			if r == TimedOut {
+				m.timedOut(v)
+			} else {
+				m.notify(v.key, v.c, r)
+			}
 		}
 		clear(vs)
 		m.victims = vs[:0]
@@ -574,34 +513,9 @@ func (m *Monitor[K]) advance() {
 		m.cutoff++
 	}
 	for i := range m.shards {
-		m.expire(&m.shards[i], m.cutoff)
+		m.evict(&m.shards[i], m.cutoff, TimedOut)
 	}
 	m.closeGraced(now)
-}
-
-func (m *Monitor[K]) expire(sh *shard[K], cutoff uint32) {
-	for {
-		vs := m.victims[:0]
-		sh.mu.Lock()
-		for len(vs) < batch && sh.head != nilIdx {
-			i := sh.head
-			if int32(cutoff-sh.meta(i).stamp.Load()) < 0 {
-				break
-			}
-			e := sh.at(i)
-			vs = append(vs, victim[K]{e.key, e.conn})
-			sh.remove(sh.slotOf(i), i, e)
-		}
-		sh.mu.Unlock()
-		for _, v := range vs {
-			m.timedOut(v)
-		}
-		clear(vs)
-		m.victims = vs[:0]
-		if len(vs) < batch {
-			return
-		}
-	}
 }
 
 type closeWriter interface{ CloseWrite() error }

@@ -35,19 +35,19 @@ func TestNewMonitorValidation(t *testing.T) {
 		cfg    MonitorConfig[int]
 		fields []string
 	}{
-		{"zero", MonitorConfig[int]{}, []string{"Timeout"}},
-		{"negative timeout", MonitorConfig[int]{Timeout: -ms}, []string{"Timeout"}},
-		{"sub-ms timeout", MonitorConfig[int]{Timeout: ms / 2}, []string{"Timeout"}},
-		{"negative tick", MonitorConfig[int]{Timeout: ms, Tick: -1}, []string{"Tick"}},
-		{"tiny tick", MonitorConfig[int]{Timeout: 10 * ms, Tick: 1}, []string{"Tick"}},
-		{"tick above timeout", MonitorConfig[int]{Timeout: 10 * ms, Tick: 11 * ms}, []string{"Tick"}},
-		{"negative grace", MonitorConfig[int]{Timeout: ms, Grace: -1}, []string{"Grace"}},
-		{"negative shards", MonitorConfig[int]{Timeout: ms, Shards: -1}, []string{"Shards"}},
-		{"too many shards", MonitorConfig[int]{Timeout: ms, Shards: 1 << 20}, []string{"Shards"}},
-		{"too many ticks", MonitorConfig[int]{Timeout: 10001 * ms, Tick: ms}, []string{"Tick"}},
-		{"huge timeout", MonitorConfig[int]{Timeout: 1 << 62}, []string{"Timeout"}},
-		{"huge grace", MonitorConfig[int]{Timeout: ms, Grace: 1 << 62}, []string{"Grace"}},
-		{"several", MonitorConfig[int]{Timeout: -1, Grace: -1, Shards: -1}, []string{"Timeout", "Grace", "Shards"}},
+		{"zero", MonitorConfig[int]{}, []string{"IdleTimeout"}},
+		{"negative timeout", MonitorConfig[int]{IdleTimeout: -ms}, []string{"IdleTimeout"}},
+		{"sub-ms timeout", MonitorConfig[int]{IdleTimeout: ms / 2}, []string{"IdleTimeout"}},
+		{"negative tick", MonitorConfig[int]{IdleTimeout: ms, Tick: -1}, []string{"Tick"}},
+		{"tiny tick", MonitorConfig[int]{IdleTimeout: 10 * ms, Tick: 1}, []string{"Tick"}},
+		{"tick above timeout", MonitorConfig[int]{IdleTimeout: 10 * ms, Tick: 11 * ms}, []string{"Tick"}},
+		{"negative grace", MonitorConfig[int]{IdleTimeout: ms, Grace: -1}, []string{"Grace"}},
+		{"negative shards", MonitorConfig[int]{IdleTimeout: ms, Shards: -1}, []string{"Shards"}},
+		{"too many shards", MonitorConfig[int]{IdleTimeout: ms, Shards: 1 << 20}, []string{"Shards"}},
+		{"too many ticks", MonitorConfig[int]{IdleTimeout: 10001 * ms, Tick: ms}, []string{"Tick"}},
+		{"huge timeout", MonitorConfig[int]{IdleTimeout: 1 << 62}, []string{"IdleTimeout"}},
+		{"huge grace", MonitorConfig[int]{IdleTimeout: ms, Grace: 1 << 62}, []string{"Grace"}},
+		{"several", MonitorConfig[int]{IdleTimeout: -1, Grace: -1, Shards: -1}, []string{"IdleTimeout", "Grace", "Shards"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := NewMonitor(tc.cfg)
@@ -63,10 +63,10 @@ func TestNewMonitorValidation(t *testing.T) {
 		})
 	}
 	for _, cfg := range []MonitorConfig[int]{
-		{Timeout: time.Millisecond},
-		{Timeout: 10 * time.Second, Tick: time.Millisecond},
-		{Timeout: time.Hour, Grace: 1000 * time.Hour},
-		{Timeout: 10 * time.Millisecond, Tick: 10 * time.Millisecond, Grace: time.Second, Shards: 3},
+		{IdleTimeout: time.Millisecond},
+		{IdleTimeout: 10 * time.Second, Tick: time.Millisecond},
+		{IdleTimeout: time.Hour, Grace: 1000 * time.Hour},
+		{IdleTimeout: 10 * time.Millisecond, Tick: 10 * time.Millisecond, Grace: time.Second, Shards: 3},
 	} {
 		m, err := NewMonitor(cfg)
 		require.NoError(t, err, "%+v", cfg)
@@ -85,7 +85,7 @@ func TestClockConfig(t *testing.T) {
 		{time.Hour, time.Hour, 30 * time.Minute},
 		{10 * time.Second, time.Millisecond, time.Millisecond / 2},
 	} {
-		m, err := newMonitor(MonitorConfig[int]{Timeout: tc.timeout, Tick: tc.tick})
+		m, err := newMonitor(MonitorConfig[int]{IdleTimeout: tc.timeout, Tick: tc.tick})
 		require.NoError(t, err)
 		assert.Equal(t, tc.res, m.res, "%v/%v", tc.timeout, tc.tick)
 		n := len(m.starts)
@@ -171,14 +171,14 @@ func TestRingFull(t *testing.T) {
 func TestShardsRounding(t *testing.T) {
 	noLeaks(t)
 	for in, want := range map[int]int{1: 1, 2: 2, 3: 4, 5: 8, 1000: 1024, 4096: 4096} {
-		m, err := newMonitor(MonitorConfig[int]{Timeout: time.Second, Shards: in})
+		m, err := newMonitor(MonitorConfig[int]{IdleTimeout: time.Second, Shards: in})
 		require.NoError(t, err)
 		assert.Len(t, m.shards, want, "Shards: %d", in)
 		for k := range 1000 {
 			assert.Less(t, int(hashOf(m, k)>>m.shift), want)
 		}
 	}
-	m, err := newMonitor(MonitorConfig[int]{Timeout: time.Second})
+	m, err := newMonitor(MonitorConfig[int]{IdleTimeout: time.Second})
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, len(m.shards), 8)
 }
@@ -216,7 +216,7 @@ func TestEvictionOrder(t *testing.T) {
 		require.NoError(t, m.Track(int(e), &fakeConn{id: int(e)}))
 	}
 	m.tick(8)
-	assert.Empty(t, rec.all(), "nothing is due before Timeout has passed")
+	assert.Empty(t, rec.all(), "nothing is due before IdleTimeout has passed")
 	for e := uint32(9); e < 17; e++ {
 		m.tick(e)
 		assert.Equal(t, []int{int(e) - 9}, rec.keys()[e-9:], "tick %d", e)
@@ -396,17 +396,17 @@ func TestRemoveAfterReconnect(t *testing.T) {
 func TestTrackErrors(t *testing.T) {
 	noLeaks(t)
 	rec := newRecorder[int]()
-	m, err := NewMonitor(MonitorConfig[int]{Timeout: time.Second, OnEvict: rec.onEvict})
+	m, err := NewMonitor(MonitorConfig[int]{IdleTimeout: time.Second, OnEvict: rec.onEvict})
 	require.NoError(t, err)
 	assert.Error(t, m.Track(1, nil))
-	_, err = m.Conn(1, nil)
+	_, err = m.TrackConn(1, nil)
 	assert.Error(t, err)
 	assert.Zero(t, m.Len())
 
 	require.NoError(t, m.Close())
 	require.NoError(t, m.Close(), "Close is idempotent")
 	assert.ErrorIs(t, m.Track(1, &fakeConn{}), ErrClosed)
-	_, err = m.Conn(1, &readConn{})
+	_, err = m.TrackConn(1, &readConn{})
 	assert.ErrorIs(t, err, ErrClosed)
 	assert.False(t, m.Touch(1))
 	assert.Zero(t, m.Len())
@@ -450,7 +450,7 @@ func TestCloseDrains(t *testing.T) {
 func TestCloseStopsGoroutine(t *testing.T) {
 	noLeaks(t)
 	for range 10 {
-		m, err := NewMonitor(MonitorConfig[int]{Timeout: time.Millisecond})
+		m, err := NewMonitor(MonitorConfig[int]{IdleTimeout: time.Millisecond})
 		require.NoError(t, err)
 		require.NoError(t, m.Track(1, &fakeConn{}))
 		time.Sleep(time.Millisecond)
@@ -462,7 +462,7 @@ func TestExpiryDeadline(t *testing.T) {
 	noLeaks(t)
 	const timeout, tick = 60 * time.Millisecond, 20 * time.Millisecond
 	rec := newRecorder[int]()
-	m, err := NewMonitor(MonitorConfig[int]{Timeout: timeout, Tick: tick, OnEvict: rec.onEvict})
+	m, err := NewMonitor(MonitorConfig[int]{IdleTimeout: timeout, Tick: tick, OnEvict: rec.onEvict})
 	require.NoError(t, err)
 	defer m.Close()
 
@@ -484,7 +484,7 @@ func TestExpiryDeadline(t *testing.T) {
 }
 
 // TestNoFalseEvictions refreshes connections far more often than the
-// timeout and checks that none is evicted less than Timeout after its
+// timeout and checks that none is evicted less than IdleTimeout after its
 // last refresh. Under a steady stream that means none at all; if the
 // machine is so loaded that a refreshing goroutine stalls for longer
 // than the timeout, evicting its connections is correct.
@@ -498,7 +498,7 @@ func TestNoFalseEvictions(t *testing.T) {
 		evicted atomic.Int32
 	)
 	m, err := NewMonitor(MonitorConfig[int]{
-		Timeout: timeout,
+		IdleTimeout: timeout,
 		OnEvict: func(k int, _ io.Closer, r Reason) {
 			if r != TimedOut {
 				return // Close at the end
@@ -538,7 +538,7 @@ func TestNoFalseEvictions(t *testing.T) {
 
 func TestConcurrentTouch(t *testing.T) {
 	noLeaks(t)
-	m, err := NewMonitor(MonitorConfig[uint64]{Timeout: time.Millisecond, Tick: time.Millisecond})
+	m, err := NewMonitor(MonitorConfig[uint64]{IdleTimeout: time.Millisecond, Tick: time.Millisecond})
 	require.NoError(t, err)
 	defer m.Close()
 	const keys = 512
@@ -574,7 +574,7 @@ func TestExactlyOnce(t *testing.T) {
 				nTracked atomic.Int64
 			)
 			m, err := NewMonitor(MonitorConfig[int]{
-				Timeout: 3 * time.Millisecond, Tick: time.Millisecond, Grace: grace,
+				IdleTimeout: 3 * time.Millisecond, Tick: time.Millisecond, Grace: grace,
 				OnEvict: func(_ int, c io.Closer, r Reason) {
 					mu.Lock()
 					evicted[c] = append(evicted[c], r)
@@ -601,7 +601,7 @@ func TestExactlyOnce(t *testing.T) {
 									continue
 								}
 							} else {
-								wc, err := m.Conn(k, &readConn{})
+								wc, err := m.TrackConn(k, &readConn{})
 								if err != nil {
 									continue
 								}
@@ -753,10 +753,10 @@ func TestTypedNilConn(t *testing.T) {
 	assert.ErrorIs(t, m.Track(1, tc), ErrNilConn)
 	assert.ErrorIs(t, m.Track(1, fc), ErrNilConn)
 	assert.ErrorIs(t, m.Track(1, nc), ErrNilConn)
-	w, err := m.Conn(2, tc)
+	w, err := m.TrackConn(2, tc)
 	assert.ErrorIs(t, err, ErrNilConn)
 	assert.Nil(t, w)
-	w, err = m.Conn(2, nil)
+	w, err = m.TrackConn(2, nil)
 	assert.ErrorIs(t, err, ErrNilConn)
 	assert.Nil(t, w)
 	assert.False(t, m.Remove(1, tc))
@@ -779,7 +779,7 @@ func TestTypedNilConn(t *testing.T) {
 // fails the test that started it.
 func TestLeakCheck(t *testing.T) {
 	noLeaks(t)
-	m, err := NewMonitor(MonitorConfig[int]{Timeout: time.Second})
+	m, err := NewMonitor(MonitorConfig[int]{IdleTimeout: time.Second})
 	require.NoError(t, err)
 	leak := goleak.Find()
 	require.Error(t, leak)

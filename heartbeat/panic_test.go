@@ -191,7 +191,7 @@ func TestPanicOnMonitorGoroutine(t *testing.T) {
 	var panics panicLog
 	rec := newRecorder[int]()
 	m, err := NewMonitor(MonitorConfig[int]{
-		Timeout: 20 * time.Millisecond, Tick: 5 * time.Millisecond,
+		IdleTimeout: 20 * time.Millisecond, Tick: 5 * time.Millisecond,
 		OnPanic: panics.onPanic, OnEvict: rec.onEvict,
 	})
 	require.NoError(t, err)

@@ -16,12 +16,12 @@ type PingerConfig struct {
 	// Interval is the time between unanswered pings.
 	Interval time.Duration
 
-	// Timeout is how long to wait for an answer to the last ping before
+	// AnswerTimeout is how long to wait for an answer to the last ping before
 	// declaring the peer dead. Zero means Interval. Each Ping call also
-	// gets a context whose deadline is Timeout after the time the Pinger
+	// gets a context whose deadline is AnswerTimeout after the time the Pinger
 	// decided to send that ping (or the parent's, if earlier), so the
 	// last ping's deadline is exactly when the peer is declared dead.
-	Timeout time.Duration
+	AnswerTimeout time.Duration
 
 	// Count is the number of pings to send without an answer before the
 	// peer is declared dead, like TCP_KEEPCNT. At least 1.
@@ -29,7 +29,7 @@ type PingerConfig struct {
 
 	// Ping sends one heartbeat to the peer. It should only send, not
 	// wait for the answer: any inbound traffic, reported with Received
-	// or seen through Conn, counts as the answer. An error declares the
+	// or seen through Wrap, counts as the answer. An error declares the
 	// peer dead at once (a DeadError wrapping it). It runs on the
 	// goroutine that called Run.
 	Ping func(ctx context.Context) error
@@ -52,12 +52,12 @@ type PingerConfig struct {
 // A Pinger is the client half of an application-level heartbeat: when
 // nothing has been received from the peer for Idle, it sends a ping; if
 // still nothing is received it pings again every Interval, and after
-// Count unanswered pings (and Timeout after the last one) it declares the
+// Count unanswered pings (and AnswerTimeout after the last one) it declares the
 // peer dead.
 //
 // A Pinger watches one connection. It uses no goroutine of its own: Run
 // does the work and returns when the peer is declared dead or its
-// context is done. Received and Conn may be used concurrently with Run.
+// context is done. Received and Wrap may be used concurrently with Run.
 type Pinger struct {
 	cfg      PingerConfig
 	base     time.Time
@@ -68,7 +68,7 @@ type Pinger struct {
 }
 
 // NewPinger validates cfg and returns a Pinger. Idle, Interval and
-// Timeout may be at most about 73 years (math.MaxInt64/4 nanoseconds), so
+// AnswerTimeout may be at most about 73 years (math.MaxInt64/4 nanoseconds), so
 // that the times the Pinger computes from them cannot overflow.
 func NewPinger(cfg PingerConfig) (*Pinger, error) {
 	var errs []error
@@ -83,10 +83,10 @@ func NewPinger(cfg PingerConfig) (*Pinger, error) {
 	positive("Idle", cfg.Idle)
 	positive("Interval", cfg.Interval)
 	switch {
-	case cfg.Timeout < 0:
-		errs = append(errs, configErr("Timeout", "must not be negative, got %v", cfg.Timeout))
-	case cfg.Timeout > maxDuration:
-		errs = append(errs, configErr("Timeout", "must be at most %v, got %v", time.Duration(maxDuration), cfg.Timeout))
+	case cfg.AnswerTimeout < 0:
+		errs = append(errs, configErr("AnswerTimeout", "must not be negative, got %v", cfg.AnswerTimeout))
+	case cfg.AnswerTimeout > maxDuration:
+		errs = append(errs, configErr("AnswerTimeout", "must be at most %v, got %v", time.Duration(maxDuration), cfg.AnswerTimeout))
 	}
 	if cfg.Count < 1 {
 		errs = append(errs, configErr("Count", "must be at least 1, got %d", cfg.Count))
@@ -97,8 +97,8 @@ func NewPinger(cfg PingerConfig) (*Pinger, error) {
 	if err := joinErrs(errs); err != nil {
 		return nil, err
 	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = cfg.Interval
+	if cfg.AnswerTimeout == 0 {
+		cfg.AnswerTimeout = cfg.Interval
 	}
 	return &Pinger{cfg: cfg, base: time.Now(), answered: make(chan struct{}, 1)}, nil
 }
@@ -106,7 +106,7 @@ func NewPinger(cfg PingerConfig) (*Pinger, error) {
 func (p *Pinger) clock() time.Duration { return time.Since(p.base) }
 
 // Received records inbound traffic from the peer. Call it whenever
-// anything arrives, or read through Conn, which does. It is cheap and
+// anything arrives, or read through Wrap, which does. It is cheap and
 // safe for concurrent use.
 func (p *Pinger) Received() {
 	p.last.Store(int64(p.clock()))
@@ -201,23 +201,23 @@ func (p *Pinger) Run(ctx context.Context) error {
 			}
 			next = lastPing + cfg.Interval
 			if sent == cfg.Count {
-				next = lastPing + cfg.Timeout
+				next = lastPing + cfg.AnswerTimeout
 			}
 		case sent < cfg.Count:
 			next = lastPing + cfg.Interval
-		case now >= lastPing+cfg.Timeout:
+		case now >= lastPing+cfg.AnswerTimeout:
 			return p.dead(&DeadError{Pings: sent, Silence: now - last})
 		default:
-			next = lastPing + cfg.Timeout
+			next = lastPing + cfg.AnswerTimeout
 		}
 		t.Reset(max(next-p.clock(), 0))
 	}
 }
 
 // ping calls Ping for the ping decided at time at (on the Pinger's
-// clock), with a deadline Timeout after it.
+// clock), with a deadline AnswerTimeout after it.
 func (p *Pinger) ping(ctx context.Context, at time.Duration) error {
-	ctx, cancel := context.WithDeadline(ctx, p.base.Add(at+p.cfg.Timeout))
+	ctx, cancel := context.WithDeadline(ctx, p.base.Add(at+p.cfg.AnswerTimeout))
 	defer cancel()
 	return p.cfg.Ping(ctx)
 }

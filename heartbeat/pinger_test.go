@@ -28,10 +28,10 @@ func TestNewPingerValidation(t *testing.T) {
 		{"negative idle", func(c *PingerConfig) { c.Idle = -time.Second }, []string{"Idle"}},
 		{"zero interval", func(c *PingerConfig) { c.Interval = 0 }, []string{"Interval"}},
 		{"negative interval", func(c *PingerConfig) { c.Interval = -1 }, []string{"Interval"}},
-		{"negative timeout", func(c *PingerConfig) { c.Timeout = -1 }, []string{"Timeout"}},
+		{"negative timeout", func(c *PingerConfig) { c.AnswerTimeout = -1 }, []string{"AnswerTimeout"}},
 		{"huge idle", func(c *PingerConfig) { c.Idle = math.MaxInt64 }, []string{"Idle"}},
 		{"huge interval", func(c *PingerConfig) { c.Interval = 1 << 62 }, []string{"Interval"}},
-		{"huge timeout", func(c *PingerConfig) { c.Timeout = math.MaxInt64 }, []string{"Timeout"}},
+		{"huge timeout", func(c *PingerConfig) { c.AnswerTimeout = math.MaxInt64 }, []string{"AnswerTimeout"}},
 		{"zero count", func(c *PingerConfig) { c.Count = 0 }, []string{"Count"}},
 		{"negative count", func(c *PingerConfig) { c.Count = -3 }, []string{"Count"}},
 		{"nil ping", func(c *PingerConfig) { c.Ping = nil }, []string{"Ping"}},
@@ -55,7 +55,7 @@ func TestNewPingerValidation(t *testing.T) {
 	}
 	p, err := NewPinger(ok)
 	require.NoError(t, err)
-	assert.Equal(t, time.Second, p.cfg.Timeout, "Timeout defaults to Interval")
+	assert.Equal(t, time.Second, p.cfg.AnswerTimeout, "AnswerTimeout defaults to Interval")
 }
 
 type pingLog struct {
@@ -85,7 +85,7 @@ func (l *pingLog) len() int {
 // TestPingerDeadAfterCount checks the schedule of pings and the verdict.
 // Every bound is exact, without slack for the clock: the test and the
 // Pinger read the same monotonic clock, the test's start precedes the
-// Pinger's, and each ping's deadline is Timeout after the moment the
+// Pinger's, and each ping's deadline is AnswerTimeout after the moment the
 // Pinger decided to send it, so deadlines measure the Pinger's own
 // schedule. (Times taken inside Ping do not: they lag the decision by
 // however long the scheduler and a coarse clock make them, and a coarse
@@ -98,7 +98,7 @@ func TestPingerDeadAfterCount(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	p, err := NewPinger(PingerConfig{
-		Idle: idle, Interval: interval, Timeout: timeout, Count: 3, NoJitter: true,
+		Idle: idle, Interval: interval, AnswerTimeout: timeout, Count: 3, NoJitter: true,
 		Ping: func(ctx context.Context) error {
 			d, ok := ctx.Deadline()
 			assert.True(t, ok, "Ping gets a deadline")
@@ -141,7 +141,7 @@ func TestPingerCountOne(t *testing.T) {
 	noLeaks(t)
 	var pings pingLog
 	p, err := NewPinger(PingerConfig{
-		Idle: 10 * time.Millisecond, Interval: time.Hour, Timeout: 20 * time.Millisecond,
+		Idle: 10 * time.Millisecond, Interval: time.Hour, AnswerTimeout: 20 * time.Millisecond,
 		Count: 1, Ping: func(context.Context) error { pings.add(); return nil },
 	})
 	require.NoError(t, err)
@@ -438,7 +438,7 @@ func TestPingerHugeDurations(t *testing.T) {
 	noLeaks(t)
 	var pinged atomic.Bool
 	p, err := NewPinger(PingerConfig{
-		Idle: maxDuration, Interval: maxDuration, Timeout: maxDuration, Count: math.MaxInt,
+		Idle: maxDuration, Interval: maxDuration, AnswerTimeout: maxDuration, Count: math.MaxInt,
 		Ping: func(context.Context) error { pinged.Store(true); return nil },
 	})
 	require.NoError(t, err)

@@ -2,6 +2,7 @@ package heartbeat
 
 import (
 	"io"
+	"reflect"
 	"sync"
 	"sync/atomic"
 )
@@ -21,12 +22,19 @@ import (
 // (no tombstones). A slot holds idx+1 in its low idxBits bits and 8 bits
 // of the key's hash above them, so a probe rarely touches a
 // non-matching entry.
+//
+// Every lock of a shard is taken here: the Monitor and the wrapper call
+// the locked operations below (track, touch, untrack, count, popStamped
+// and a position's refresh and remove), which never call out to other
+// code with the lock held.
 type shard[K comparable] struct {
 	// What fresh reads without the lock.
 	view atomic.Pointer[view[K]]
+	// The Monitor's coarse clock: its current epoch. Read-only pointer.
+	clock *atomic.Uint32
 	// Keep view off the cache line that locking and refreshing write to,
 	// so that lock-free readers on other cores do not lose it each time.
-	_ [64 - 8]byte
+	_ [64 - 16]byte
 
 	mu     sync.Mutex
 	slots  []atomic.Uint32 // as published in view
@@ -87,8 +95,160 @@ const (
 	nilIdx int32 = -1
 )
 
-func (sh *shard[K]) init() {
+func (sh *shard[K]) init(clock *atomic.Uint32) {
+	sh.clock = clock
 	sh.free, sh.head, sh.tail = nilIdx, nilIdx, nilIdx
+}
+
+// A victim is a connection whose tracking has ended, with its key.
+type victim[K comparable] struct {
+	key K
+	c   io.Closer
+}
+
+// same reports whether a == b, treating values whose dynamic type is
+// not comparable (or that hold something that is not) as different.
+func same[C any](a, b C) bool {
+	return reflect.ValueOf(a).Comparable() && any(a) == any(b)
+}
+
+// track tracks c under key, whose hash is h, as active now, unless
+// closed is set (ErrClosed). If key is already tracked with a connection
+// old for which keep(old, c) holds, that entry is only refreshed and old
+// is returned as kept; with any other connection, c takes its place and
+// old is returned as replaced. If at is not nil, it receives the
+// position of c's entry, under the lock, before anyone else can reach c
+// through the shard.
+func (sh *shard[K]) track(key K, h uint64, c io.Closer, at *position[K], closed *atomic.Bool,
+	keep func(old, c io.Closer) bool) (kept io.Closer, replaced victim[K], err error) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if closed.Load() {
+		return nil, victim[K]{}, ErrClosed
+	}
+	// Read the clock under the lock: fresh relies on an entry activated
+	// after it read the clock being stamped no earlier.
+	now := sh.clock.Load()
+	_, i := sh.find(key, h)
+	if i == nilIdx {
+		i, e, err := sh.insert(key, h, c, now)
+		if err == nil && at != nil {
+			*at = position[K]{sh, e, sh.meta(i), i}
+		}
+		return nil, victim[K]{}, err
+	}
+	e := sh.at(i)
+	sh.refresh(i, e, now)
+	if keep(e.conn, c) {
+		return e.conn, victim[K]{}, nil
+	}
+	replaced = victim[K]{e.key, e.conn}
+	e.key, e.conn = key, c
+	if at != nil {
+		*at = position[K]{sh, e, sh.meta(i), i}
+	}
+	return nil, replaced, nil
+}
+
+// touch records activity on key, whose hash is h, and reports whether
+// it is tracked. The lock is taken only if the key is not already fresh.
+func (sh *shard[K]) touch(key K, h uint64) bool {
+	if sh.fresh(h, sh.clock.Load()) {
+		return true
+	}
+	sh.mu.Lock()
+	_, i := sh.find(key, h)
+	if i != nilIdx {
+		sh.refresh(i, sh.at(i), sh.clock.Load())
+	}
+	sh.mu.Unlock()
+	return i != nilIdx
+}
+
+// untrack ends the tracking of key, whose hash is h, if it is tracked
+// with c, and returns it.
+func (sh *shard[K]) untrack(key K, h uint64, c io.Closer) (victim[K], bool) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	p, i := sh.find(key, h)
+	if i == nilIdx {
+		return victim[K]{}, false
+	}
+	e := sh.at(i)
+	if !same(e.conn, c) {
+		return victim[K]{}, false
+	}
+	v := victim[K]{e.key, e.conn}
+	sh.remove(p, i, e)
+	return v, true
+}
+
+// count returns the number of tracked keys.
+func (sh *shard[K]) count() int {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return int(sh.n)
+}
+
+// popStamped ends the tracking of up to n entries stamped at or before
+// cutoff, the least recently active first, and appends them to vs.
+// Expiry passes the newest expired epoch; draining passes the current
+// one, which nothing is stamped after.
+func (sh *shard[K]) popStamped(vs []victim[K], n int, cutoff uint32) []victim[K] {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for range n {
+		i := sh.head
+		if i == nilIdx || int32(cutoff-sh.meta(i).stamp.Load()) < 0 {
+			break
+		}
+		e := sh.at(i)
+		vs = append(vs, victim[K]{e.key, e.conn})
+		sh.remove(sh.slotOf(i), i, e)
+	}
+	return vs
+}
+
+// A position locates an entry for its owner, the wrapper returned by
+// Monitor.TrackConn, which refreshes and removes its entry without a
+// lookup. It stays valid for the shard's lifetime; whether the entry is
+// still the owner's is checked under the lock.
+type position[K comparable] struct {
+	sh *shard[K]
+	e  *entry[K]
+	mt *meta // e's
+	i  int32
+}
+
+// fresh reports, without the lock, whether the entry is stamped with the
+// current epoch. Racing with a new owner of the entry is fine: then it
+// is no longer the caller's, and there is nothing to do either way.
+func (p *position[K]) fresh() bool {
+	return p.mt.stamp.Load() == p.sh.clock.Load()
+}
+
+// refresh records activity on the entry if it still tracks owner.
+func (p *position[K]) refresh(owner io.Closer) {
+	sh := p.sh
+	sh.mu.Lock()
+	if p.e.conn == owner {
+		sh.refresh(p.i, p.e, sh.clock.Load())
+	}
+	sh.mu.Unlock()
+}
+
+// remove ends the entry's tracking if it still tracks owner, and returns
+// its key.
+func (p *position[K]) remove(owner io.Closer) (key K, ok bool) {
+	sh := p.sh
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if p.e.conn != owner {
+		return key, false
+	}
+	key = p.e.key
+	sh.remove(sh.slotOf(p.i), p.i, p.e)
+	return key, true
 }
 
 func (sh *shard[K]) at(i int32) *entry[K] {

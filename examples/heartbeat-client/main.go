@@ -93,7 +93,7 @@ func run(ctx context.Context, addr string, o options, logger *log.Logger) error 
 	}
 	// Every line from the server counts as an answer, OK or not.
 	go func() {
-		lines := bufio.NewScanner(p.Conn(conn))
+		lines := bufio.NewScanner(p.Wrap(conn))
 		for lines.Scan() {
 			if lines.Text() != "OK" {
 				logger.Printf("server: %s", lines.Text())

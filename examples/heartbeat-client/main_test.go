@@ -66,7 +66,7 @@ func TestClientDeclaresHungServerDead(t *testing.T) {
 	case err := <-done:
 		require.ErrorIs(t, err, heartbeat.ErrPeerDead)
 		took := time.Since(start)
-		// Idle, then Count pings Interval apart, then Timeout (= Interval).
+		// Idle, then Count pings Interval apart, then AnswerTimeout (= Interval).
 		bound := o.idle + time.Duration(o.count)*o.interval
 		assert.GreaterOrEqual(t, took, o.idle, "declared dead before any ping went unanswered")
 		assert.Less(t, took, bound+time.Second)

@@ -73,8 +73,8 @@ func listen(ctx context.Context, addr string, o options) (net.Listener, error) {
 // serve accepts clients until ctx is done.
 func serve(ctx context.Context, ln net.Listener, o options, logger *log.Logger) error {
 	mon, err := heartbeat.NewMonitor(heartbeat.MonitorConfig[string]{
-		Timeout: o.timeout,
-		Grace:   o.grace,
+		IdleTimeout: o.timeout,
+		Grace:       o.grace,
 		OnEvict: func(id string, _ io.Closer, reason heartbeat.Reason) {
 			logger.Printf("%s: evicted: %v", id, reason)
 		},
@@ -120,7 +120,7 @@ func handle(conn net.Conn, mon *heartbeat.Monitor[string], o options, logger *lo
 	// From here on every line read refreshes the client in the Monitor;
 	// a connection already tracked under id is replaced and closed.
 	buffered, _ := r.Peek(r.Buffered())
-	tracked, err := mon.Conn(id, conn)
+	tracked, err := mon.TrackConn(id, conn)
 	if err != nil {
 		logger.Printf("%s: %v", id, err)
 		conn.Close()

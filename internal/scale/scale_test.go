@@ -339,8 +339,8 @@ func testHeartbeat(t *testing.T) {
 		evictions atomic.Int64
 	)
 	mon, err := heartbeat.NewMonitor(heartbeat.MonitorConfig[int]{
-		Timeout: timeout,
-		Tick:    tick,
+		IdleTimeout: timeout,
+		Tick:        tick,
 		OnEvict: func(i int, _ io.Closer, r heartbeat.Reason) {
 			if r == heartbeat.Removed {
 				return
@@ -355,7 +355,7 @@ func testHeartbeat(t *testing.T) {
 
 	var readers sync.WaitGroup
 	for i, s := range f.servers {
-		tracked, err := mon.Conn(i, s)
+		tracked, err := mon.TrackConn(i, s)
 		require.NoError(t, err)
 		lastRead[i].Store(time.Now().UnixNano())
 		readers.Go(func() {
