@@ -31,19 +31,13 @@ func (c Config) Dialer(base *net.Dialer) (*net.Dialer, error) {
 	if err != nil {
 		return nil, err
 	}
-	var d net.Dialer
-	if base != nil {
-		d = *base
-	}
-	d.KeepAlive = -1
-	d.KeepAliveConfig = net.KeepAliveConfig{}
-	if c.UserTimeout != 0 {
-		d.SetMultipathTCP(false)
-	}
+	d := copyOf(base)
+	d.KeepAlive, d.KeepAliveConfig = -1, net.KeepAliveConfig{}
+	c.protocolFor(d)
 	announced := v.shortfall(native, 0, nil)
 	d.ControlContext = chain(d.ControlContext, d.Control, applyControl(v, announced))
 	d.Control = nil
-	return &d, announced
+	return d, announced
 }
 
 // ListenConfig returns a copy of base (a zero ListenConfig if base is nil)
@@ -84,16 +78,27 @@ func (c Config) ListenConfig(base *net.ListenConfig) (*net.ListenConfig, error) 
 // sets no keepalive of its own, and which makes plain TCP sockets if c has
 // UserTimeout.
 func (c Config) listenCopy(base *net.ListenConfig) *net.ListenConfig {
-	var lc net.ListenConfig
+	lc := copyOf(base)
+	lc.KeepAlive, lc.KeepAliveConfig = -1, net.KeepAliveConfig{}
+	c.protocolFor(lc)
+	return lc
+}
+
+// copyOf returns a copy of *base, or of a zero T if base is nil.
+func copyOf[T any](base *T) *T {
+	var x T
 	if base != nil {
-		lc = *base
+		x = *base
 	}
-	lc.KeepAlive = -1
-	lc.KeepAliveConfig = net.KeepAliveConfig{}
+	return &x
+}
+
+// protocolFor makes s (a Dialer or ListenConfig) use plain TCP if c has
+// UserTimeout, which Linux has no option for on Multipath TCP sockets.
+func (c Config) protocolFor(s interface{ SetMultipathTCP(bool) }) {
 	if c.UserTimeout != 0 {
-		lc.SetMultipathTCP(false)
+		s.SetMultipathTCP(false)
 	}
-	return &lc
 }
 
 // split divides v into what a listener passes on to the sockets it accepts
