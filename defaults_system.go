@@ -12,7 +12,10 @@ package keepalive
 // kernel's fixed 8 probes.
 //
 // UserTimeout is 0: by default no user timeout applies, and unacknowledged
-// data is given up on only when retransmission itself gives up. Enabled is
+// data is given up on only when retransmission itself gives up. (On illumos
+// and Solaris, where this function has nothing to read, Get of a fresh
+// socket reports a non-zero UserTimeout: TCP_ABORT_THRESHOLD starts at the
+// tcp_ip_abort_interval tunable, 8 minutes by default.) Enabled is
 // not part of the result: keepalive is off on a new socket until someone
 // turns it on.
 //

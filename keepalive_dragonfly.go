@@ -2,7 +2,16 @@ package keepalive
 
 import "golang.org/x/sys/unix"
 
-var native = &dragonfly
+// native is the dragonfly table (FreeBSD's options in seconds) from
+// DragonFly 5.8 on, which kern.osreldate tells as libuv does; before that,
+// or if the kernel does not say, dragonflyLegacy, since seconds there
+// would be read as milliseconds.
+var native = func() *platform {
+	if v, err := unix.SysctlUint32("kern.osreldate"); err == nil && dragonflyCountsSeconds(v) {
+		return &dragonfly
+	}
+	return &dragonflyLegacy
+}()
 
 var nativeDefaults = &dragonflyDefaults
 

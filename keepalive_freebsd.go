@@ -7,7 +7,9 @@ var native = &freebsd
 var nativeDefaults = &freebsdDefaults
 
 // The freebsd table must hold the kernel's numbers: each line fails to
-// compile if one differs from golang.org/x/sys.
+// compile if one differs from golang.org/x/sys. TCP_MAXUNACKTIME (0x44,
+// from FreeBSD 14's <netinet/tcp.h>) is in x/sys for riscv64 only, so it
+// is checked there (keepalive_freebsd_riscv64.go) and nowhere else.
 var (
 	_ = [1]struct{}{}[ipprotoTCP-unix.IPPROTO_TCP]
 	_ = [1]struct{}{}[freebsdTCPKeepIdle-unix.TCP_KEEPIDLE]

@@ -142,7 +142,62 @@ func (c Config) values(p *platform) (values, error) {
 			return values{}, err
 		}
 	}
+	if err := p.limits.check(p, &v); err != nil {
+		return values{}, err
+	}
 	return v, nil
+}
+
+// check reports a *RangeError if v's Interval*Count, or Idle+Interval*Count,
+// exceeds l. Only fields that v sets take part: a product or sum with a
+// field left to the socket involves a value not known before the system
+// call, and is not checked.
+func (l comboLimits) check(p *platform, v *values) error {
+	if !v.set[interval] || !v.set[count] {
+		return nil
+	}
+	ik, vk, ck := &p.knobs[idle], &p.knobs[interval], &p.knobs[count]
+	u := vk.unit
+	// In units of u; both factors are at most MaxInt32, so no overflow.
+	probing := int64(v.v[interval]) * int64(v.v[count])
+	if l.probing > 0 && probing > l.probingUnits(u) {
+		return &RangeError{
+			Field: "Interval*Count", Option: vk.name + "*" + ck.name, OS: p.goos,
+			Value: saturatingMul(probing, int64(u)),
+			Min:   int64(vk.min) * int64(u) * int64(ck.min), Max: l.probingUnits(u) * int64(u),
+		}
+	}
+	if l.detection <= 0 || !v.set[idle] {
+		return nil
+	}
+	idleNanos := int64(v.v[idle]) * int64(ik.unit)
+	if rest := int64(l.detection) - idleNanos; rest < 0 || probing > rest/int64(u) {
+		return &RangeError{
+			Field: "Idle+Interval*Count", Option: detectionOption(p), OS: p.goos,
+			Value: saturatingAdd(idleNanos, saturatingMul(probing, int64(u))),
+			Min:   int64(ik.min)*int64(ik.unit) + int64(vk.min)*int64(u)*int64(ck.min),
+			Max:   l.detectionUnits(u) * int64(u),
+		}
+	}
+	return nil
+}
+
+// saturatingMul is a*b for non-negative a and b, or MaxInt64 where that
+// overflows.
+func saturatingMul(a, b int64) int64 {
+	if b != 0 && a > math.MaxInt64/b {
+		return math.MaxInt64
+	}
+	return a * b
+}
+
+// saturatingAdd is a+b for non-negative a and b, or MaxInt64 where that
+// overflows.
+func saturatingAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // shortfall is the outcome of applying v on p, keepalive switched on: nil

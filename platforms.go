@@ -7,7 +7,19 @@ import (
 
 // Every OS's keepalive machinery, as data. The option numbers are literals so
 // that each table compiles, and is unit-tested, on every OS; the file of the
-// OS itself checks them against golang.org/x/sys at compile time.
+// OS itself checks them against golang.org/x/sys at compile time, where x/sys
+// has them. It does not have:
+//   - Solaris 11.4's TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT (0x1d,
+//     0x1e, 0x1f): x/sys's solaris port carries illumos's numbers;
+//   - FreeBSD's TCP_MAXUNACKTIME (0x44) except on freebsd/riscv64, where it
+//     is checked;
+//   - Windows' SO_PROTOCOL_INFOW and the layout of the SIO_KEEPALIVE_VALS
+//     and SIO_TCP_INFO structures (see winsock.go).
+//
+// Every limit below cites the kernel source that sets it. Where a kernel
+// keeps Interval*Count, or Idle+Interval*Count, in one variable of its own,
+// the table's limits field bounds that too (it overflows otherwise), with
+// hz, where the kernel counts in ticks, at its default of 1000.
 
 const ipprotoTCP = 6
 
@@ -35,21 +47,36 @@ var linux = platform{
 }
 
 // Darwin (macOS, iOS): TCP_KEEPALIVE is the idle time. TCP_KEEPALIVE and
-// TCP_KEEPINTVL are whole seconds kept in milliseconds, up to
-// UINT32_MAX/TCP_RETRANSHZ; TCP_KEEPCNT up to INT32_MAX; zero means the
-// system default, so the minimum is 1 (bsd/netinet/tcp_usrreq.c).
+// TCP_KEEPINTVL are whole seconds kept in milliseconds: setsockopt accepts
+// up to UINT32_MAX/TCP_RETRANSHZ, but the timer list compares offsets as
+// int32 milliseconds (bsd/netinet/tcp_timer.c, timer_diff), so a value
+// above INT32_MAX/1000 seconds fires at once; that is the limit.
+// TCP_KEEPCNT up to INT32_MAX; zero means the system default, so the
+// minimum is 1 (bsd/netinet/tcp_usrreq.c, tcp_ctloutput). The keepalive
+// timer drops the connection once it has been idle for
+// TCP_CONN_KEEPIDLE + TCP_CONN_MAXIDLE, the latter TCP_KEEPCNT times
+// TCP_KEEPINTVL, all uint32 milliseconds (bsd/netinet/tcp_timer.h;
+// tcp_timer.c, tcp_timers, case TCPT_KEEP): Interval*Count and
+// Idle+Interval*Count must fit, else they wrap and the connection is
+// dropped early.
+//
 // TCP_RXT_CONNDROPTIME drops a connection whose retransmissions have gone
 // unanswered for that many seconds: the UserTimeout. It too is multiplied
-// by 1000 as an int, hence its lower maximum. An accepted socket copies
+// by 1000 as an int, hence the same maximum. An accepted socket copies
 // TCP_KEEPINTVL and TCP_KEEPCNT from its listener, but not TCP_KEEPALIVE
 // nor TCP_RXT_CONNDROPTIME (bsd/netinet/tcp_input.c).
+//
+// Setting TCP_KEEPALIVE re-arms the keepalive timer with
+// TCP_CONN_KEEPIDLE, which is the system's tcp_keepidle, not the value
+// just set, while SO_KEEPALIVE is off (tcp_usrreq.c, case TCP_KEEPALIVE;
+// tcp_timer.h, TCP_CONN_KEEPIDLE); switching SO_KEEPALIVE on later only
+// flips the flag (bsd/kern/uipc_socket.c, sosetoptlock).
 const (
 	darwinTCPKeepAlive       = 0x10
 	darwinTCPKeepIntvl       = 0x101
 	darwinTCPKeepCnt         = 0x102
 	darwinTCPRxtConnDropTime = 0x80
-	darwinMaxSeconds         = math.MaxUint32 / 1000
-	darwinMaxConnDropSeconds = math.MaxInt32 / 1000
+	darwinMaxSeconds         = math.MaxInt32 / 1000
 )
 
 var darwin = platform{
@@ -58,52 +85,106 @@ var darwin = platform{
 		idle:        {name: "TCP_KEEPALIVE", level: ipprotoTCP, opt: darwinTCPKeepAlive, unit: time.Second, min: 1, max: darwinMaxSeconds},
 		interval:    {name: "TCP_KEEPINTVL", level: ipprotoTCP, opt: darwinTCPKeepIntvl, unit: time.Second, min: 1, max: darwinMaxSeconds, inherited: true},
 		count:       {name: "TCP_KEEPCNT", level: ipprotoTCP, opt: darwinTCPKeepCnt, min: 1, max: math.MaxInt32, inherited: true},
-		userTimeout: {name: "TCP_RXT_CONNDROPTIME", level: ipprotoTCP, opt: darwinTCPRxtConnDropTime, unit: time.Second, min: 1, max: darwinMaxConnDropSeconds},
+		userTimeout: {name: "TCP_RXT_CONNDROPTIME", level: ipprotoTCP, opt: darwinTCPRxtConnDropTime, unit: time.Second, min: 1, max: darwinMaxSeconds},
 	},
+	limits: comboLimits{probing: math.MaxUint32 * time.Millisecond, detection: math.MaxUint32 * time.Millisecond},
 }
 
-// FreeBSD: TCP_KEEPIDLE and TCP_KEEPINTVL in seconds, stored in ticks:
-// the kernel refuses more than UINT_MAX/hz, and older callouts take the
-// ticks as an int, so the limit is INT_MAX/1000 (hz is 1000 by default). TCP_KEEPCNT is any positive count. There is no
-// per-socket user timeout. The syncache copies all three from the listener
-// to the accepted socket (sys/netinet/tcp_syncache.c, syncache_socket).
+// FreeBSD: TCP_KEEPIDLE and TCP_KEEPINTVL in seconds, stored in u_int
+// ticks: the kernel refuses more than UINT_MAX/hz, and older callouts take
+// the ticks as an int, so the limit is INT_MAX/1000 (hz is 1000 by
+// default). TCP_KEEPCNT is any u_int; zero is refused here, as it means
+// the system default nowhere (sys/netinet/tcp_usrreq.c,
+// tcp_default_ctloutput). The keepalive timer drops the connection once it
+// has been idle for TP_KEEPIDLE + TP_MAXIDLE, the latter TP_KEEPCNT times
+// TP_KEEPINTVL, all u_int ticks (tcp_timer.h; tcp_timer.c,
+// tcp_timer_keep): Interval*Count and Idle+Interval*Count must stay within
+// UINT_MAX ticks.
+//
+// FreeBSD 14 added TCP_MAXUNACKTIME, seconds without any progress (no byte
+// acknowledged) after which the connection is dropped, which the Linux
+// emulation maps TCP_USER_TIMEOUT to: the UserTimeout. It takes the same
+// path and limit as TCP_KEEPIDLE (tcp_default_ctloutput); older releases
+// answer ENOPROTOOPT, which Apply reports as ErrUnsupported. The syncache
+// copies all four from the listener to the accepted socket
+// (sys/netinet/tcp_syncache.c, syncache_socket). Setting TCP_KEEPIDLE
+// re-arms the keepalive timer with the new value whether or not
+// SO_KEEPALIVE is on, so the order of the calls does not matter here.
 const (
-	freebsdTCPKeepIdle  = 0x100
-	freebsdTCPKeepIntvl = 0x200
-	freebsdTCPKeepCnt   = 0x400
-	bsdMaxSeconds       = math.MaxInt32 / 1000
+	freebsdTCPKeepIdle      = 0x100
+	freebsdTCPKeepIntvl     = 0x200
+	freebsdTCPKeepCnt       = 0x400
+	freebsdTCPMaxUnackTime  = 0x44
+	bsdMaxSeconds           = math.MaxInt32 / 1000
+	freebsdMaxTicksAt1000Hz = math.MaxUint32 * time.Millisecond
 )
 
 var freebsd = platform{
 	goos: "freebsd",
 	knobs: [numKnobs]sockopt{
-		idle:     {name: "TCP_KEEPIDLE", level: ipprotoTCP, opt: freebsdTCPKeepIdle, unit: time.Second, min: 1, max: bsdMaxSeconds, inherited: true},
-		interval: {name: "TCP_KEEPINTVL", level: ipprotoTCP, opt: freebsdTCPKeepIntvl, unit: time.Second, min: 1, max: bsdMaxSeconds, inherited: true},
-		count:    {name: "TCP_KEEPCNT", level: ipprotoTCP, opt: freebsdTCPKeepCnt, min: 1, max: math.MaxInt32, inherited: true},
+		idle:        {name: "TCP_KEEPIDLE", level: ipprotoTCP, opt: freebsdTCPKeepIdle, unit: time.Second, min: 1, max: bsdMaxSeconds, inherited: true},
+		interval:    {name: "TCP_KEEPINTVL", level: ipprotoTCP, opt: freebsdTCPKeepIntvl, unit: time.Second, min: 1, max: bsdMaxSeconds, inherited: true},
+		count:       {name: "TCP_KEEPCNT", level: ipprotoTCP, opt: freebsdTCPKeepCnt, min: 1, max: math.MaxInt32, inherited: true},
+		userTimeout: {name: "TCP_MAXUNACKTIME", level: ipprotoTCP, opt: freebsdTCPMaxUnackTime, unit: time.Second, min: 1, max: bsdMaxSeconds, inherited: true},
 	},
+	limits: comboLimits{probing: freebsdMaxTicksAt1000Hz, detection: freebsdMaxTicksAt1000Hz},
 }
 
-// DragonFly: FreeBSD's options, numbers and limits; seconds since
-// DragonFly 5.8 (milliseconds before), converted to ticks as an int. The
-// accepted socket inherits all three (tcp(4)). No user timeout.
+// DragonFly: FreeBSD's TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT, numbers
+// and per-knob limits, without TCP_MAXUNACKTIME. The kernel keeps them as
+// int ticks, t_maxidle = t_keepintvl*t_keepcnt among them, and drops an
+// idle connection at t_keepidle + t_maxidle (sys/netinet/tcp_usrreq.c,
+// tcp_ctloutput; tcp_timer.c, tcp_timer_keep_handler): both must fit an int
+// of ticks. The accepted socket inherits all three (tcp(4)).
+//
+// DragonFly before 5.8 (kern.osreldate 500702) took the three in
+// milliseconds (tcp_ctloutput: optval * hz / 1000), so seconds would be
+// 1000 times too short there: such a kernel gets dragonflyLegacy, chosen at
+// start-up as libuv decides, which sets no timing per socket.
+const dragonflySecondsOSRelDate = 500702
+
 var dragonfly = func() platform {
 	p := freebsd
 	p.goos = "dragonfly"
+	p.knobs[userTimeout] = sockopt{}
+	p.limits = comboLimits{probing: math.MaxInt32 * time.Millisecond, detection: math.MaxInt32 * time.Millisecond}
 	return p
 }()
+
+// dragonflyLegacy is DragonFly before 5.8: keepalive on and off only, every
+// timing reported unsupported, as on OpenBSD.
+var dragonflyLegacy = platform{goos: "dragonfly"}
+
+// dragonflyCountsSeconds reports whether a DragonFly kernel whose
+// kern.osreldate is osreldate takes its keepalive options in seconds.
+func dragonflyCountsSeconds(osreldate uint32) bool {
+	return osreldate >= dragonflySecondsOSRelDate
+}
 
 // NetBSD: TCP_KEEPIDLE and TCP_KEEPINTVL take the kernel's slow-timeout
 // ticks (PR_SLOWHZ is 2, so half seconds), stored as they are and armed as
 // ticks*(hz/PR_SLOWHZ), which must fit an int: the limit holds for hz up to
-// 1000. TCP_KEEPCNT is any positive count. The SYN cache builds an accepted
-// socket from the system defaults, not from its listener
-// (sys/netinet/tcp_usrreq.c, tcp_syncache.c). No user timeout.
+// 1000. TCP_KEEPCNT is any positive count (sys/netinet/tcp_usrreq.c,
+// tcp_ctloutput). change_keepalive keeps t_maxidle = t_keepcnt*t_keepintvl
+// in a u_int, unchecked, and the keepalive timer drops the connection once
+// it has been idle for t_keepidle + t_maxidle slow ticks, never if
+// t_maxidle wrapped to 0 (tcp_timer.c, tcp_timer_keep): both must fit a
+// u_int of half seconds. The SYN cache builds an accepted socket from the
+// system defaults, not from its listener (tcp_syncache.c). No user
+// timeout. Setting an option re-arms the timer with TCP_KEEPIDLE while
+// SO_KEEPALIVE is off, so the order of the calls does not matter here.
+//
+// Go's own net.TCPConn.SetKeepAliveConfig passes seconds to these options,
+// so on NetBSD it (and anything built from Config.KeepAliveConfig) sets
+// half the times asked; Apply converts to half seconds and sets what is
+// asked.
 const (
 	netbsdTCPKeepIdle  = 0x3
 	netbsdTCPKeepIntvl = 0x5
 	netbsdTCPKeepCnt   = 0x6
 	netbsdSlowTick     = time.Second / 2
 	netbsdMaxTicks     = math.MaxInt32 / (1000 / 2)
+	netbsdMaxIdleTicks = math.MaxUint32 * netbsdSlowTick
 )
 
 var netbsd = platform{
@@ -113,6 +194,7 @@ var netbsd = platform{
 		interval: {name: "TCP_KEEPINTVL", level: ipprotoTCP, opt: netbsdTCPKeepIntvl, unit: netbsdSlowTick, min: 1, max: netbsdMaxTicks},
 		count:    {name: "TCP_KEEPCNT", level: ipprotoTCP, opt: netbsdTCPKeepCnt, min: 1, max: math.MaxInt32},
 	},
+	limits: comboLimits{probing: netbsdMaxIdleTicks, detection: netbsdMaxIdleTicks},
 }
 
 // OpenBSD has SO_KEEPALIVE only: the timings are the system-wide sysctls
@@ -124,14 +206,27 @@ var openbsd = platform{goos: "openbsd"}
 // tcp_keepalive_interval tunable (1 s to 10 days; 10 s before illumos
 // fixed OS-4686). TCP_KEEPINTVL in seconds, between the socket's minimum
 // and maximum retransmission timeout (by default 400 ms and 60 s).
-// TCP_KEEPCNT is positive; TCP_KEEPINTVL*TCP_KEEPCNT becomes the abort
-// threshold, in milliseconds in a uint32, which bounds the count. Setting
-// only one of the two derives the other from the 8 minute default abort
-// threshold. TCP_ABORT_THRESHOLD, in milliseconds, is how long
-// retransmissions may go unanswered before the connection is dropped: the
-// UserTimeout (usr/src/uts/common/inet/tcp/tcp_opt_data.c,
-// tcp_tunables.c). An accepted socket starts with its listener's values of
-// all four (tcp.c, tcp_init_values).
+// TCP_KEEPCNT is any positive count: the kernel checks no limit on it
+// alone. TCP_KEEPINTVL*TCP_KEEPCNT*1000 becomes the abort threshold, the
+// milliseconds unanswered probes may go on, computed in a uint32 that
+// wraps; its range check against tcp_keepalive_abort_interval_high
+// (UINT32_MAX) can then never fail (usr/src/uts/common/inet/tcp/
+// tcp_opt_data.c, tcp_opt_set, cases TCP_KEEPCNT and TCP_KEEPINTVL), so
+// Interval 60 s × Count 71583 would hold 12.7 s. The product is therefore
+// limited to UINT32_MAX milliseconds, and Count's own maximum is that
+// product at the smallest Interval, 1 s. The keepalive timer drops the
+// connection once it has been idle for the idle time plus the abort
+// threshold, a uint32 sum of milliseconds (tcp_timers.c,
+// tcp_keepalive_timer), which is limited the same way. Setting only one of
+// TCP_KEEPINTVL and TCP_KEEPCNT derives the other from the 8 minute
+// default abort threshold. TCP_ABORT_THRESHOLD, in milliseconds, is how
+// long retransmissions may go unanswered before the connection is dropped:
+// the UserTimeout (tcp_opt_data.c, tcp_tunables.c). A fresh socket reads
+// it as the tcp_ip_abort_interval tunable (8 minutes by default), not 0.
+// An accepted socket starts with its listener's values of all four (tcp.c,
+// tcp_init_values). Switching SO_KEEPALIVE on starts the keepalive timer
+// with the idle time already set (tcp_opt_set, case SO_KEEPALIVE), so the
+// order of the calls does not matter here.
 const (
 	illumosTCPKeepIdle       = 0x22
 	illumosTCPKeepCnt        = 0x23
@@ -139,6 +234,7 @@ const (
 	illumosTCPAbortThreshold = 0x11
 	sunMaxKeepIdle           = 10 * 24 * 60 * 60
 	sunMaxKeepCnt            = math.MaxUint32 / 1000
+	sunMaxAbortThreshold     = math.MaxUint32 * time.Millisecond
 )
 
 var illumos = platform{
@@ -149,6 +245,7 @@ var illumos = platform{
 		count:       {name: "TCP_KEEPCNT", level: ipprotoTCP, opt: illumosTCPKeepCnt, min: 1, max: sunMaxKeepCnt, inherited: true},
 		userTimeout: {name: "TCP_ABORT_THRESHOLD", level: ipprotoTCP, opt: illumosTCPAbortThreshold, unit: time.Millisecond, min: 1, max: math.MaxInt32, inherited: true},
 	},
+	limits: comboLimits{probing: sunMaxAbortThreshold, detection: sunMaxAbortThreshold},
 }
 
 // Solaris 11.4 added TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT, in
@@ -157,8 +254,9 @@ var illumos = platform{
 // they get the solarisLegacy table instead (solaris_legacy.go). Idle and
 // interval are at least 10 seconds, as Go's own tests of Solaris note; the
 // other limits follow illumos, with which Solaris shares
-// TCP_ABORT_THRESHOLD. Inheritance by accepted sockets is not documented,
-// so it is not assumed.
+// TCP_ABORT_THRESHOLD and, from OpenSolaris, the abort threshold's uint32
+// arithmetic: the same limits on Interval*Count and Idle+Interval*Count.
+// Inheritance by accepted sockets is not documented, so it is not assumed.
 const (
 	solarisTCPKeepIdle       = 0x1d
 	solarisTCPKeepIntvl      = 0x1e
@@ -174,6 +272,7 @@ var solaris = platform{
 		count:       {name: "TCP_KEEPCNT", level: ipprotoTCP, opt: solarisTCPKeepCnt, min: 1, max: sunMaxKeepCnt},
 		userTimeout: {name: "TCP_ABORT_THRESHOLD", level: ipprotoTCP, opt: solarisTCPAbortThreshold, unit: time.Millisecond, min: 1, max: math.MaxInt32},
 	},
+	limits: comboLimits{probing: sunMaxAbortThreshold, detection: sunMaxAbortThreshold},
 }
 
 // AIX: TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT in seconds and probes.

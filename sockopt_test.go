@@ -70,7 +70,7 @@ func TestSetAllSequencePerOS(t *testing.T) {
 	}{
 		"linux":     {&linux, []string{"TCP_KEEPIDLE=20", "TCP_KEEPINTVL=10", "TCP_KEEPCNT=3", "TCP_USER_TIMEOUT=50000", "SO_KEEPALIVE=1"}},
 		"darwin":    {&darwin, []string{"TCP_KEEPALIVE=20", "TCP_KEEPINTVL=10", "TCP_KEEPCNT=3", "TCP_RXT_CONNDROPTIME=50", "SO_KEEPALIVE=1"}},
-		"freebsd":   {&freebsd, []string{"TCP_KEEPIDLE=20", "TCP_KEEPINTVL=10", "TCP_KEEPCNT=3", "SO_KEEPALIVE=1"}},
+		"freebsd":   {&freebsd, []string{"TCP_KEEPIDLE=20", "TCP_KEEPINTVL=10", "TCP_KEEPCNT=3", "TCP_MAXUNACKTIME=50", "SO_KEEPALIVE=1"}},
 		"netbsd":    {&netbsd, []string{"TCP_KEEPIDLE=40", "TCP_KEEPINTVL=20", "TCP_KEEPCNT=3", "SO_KEEPALIVE=1"}},
 		"openbsd":   {&openbsd, []string{"SO_KEEPALIVE=1"}},
 		"illumos":   {&illumos, []string{"TCP_KEEPIDLE=20", "TCP_KEEPINTVL=10", "TCP_KEEPCNT=3", "TCP_ABORT_THRESHOLD=50000", "SO_KEEPALIVE=1"}},
@@ -172,7 +172,7 @@ func TestSetAllSocketLacksOption(t *testing.T) {
 // error: what the table has no option for, what it cannot read back, and
 // what this socket lacks.
 func TestGetAllUnknownPerOS(t *testing.T) {
-	vals := map[string]int{"SO_KEEPALIVE": 1, "TCP_KEEPIDLE": 20, "TCP_KEEPINTVL": 10, "TCP_KEEPCNT": 3, "TCP_USER_TIMEOUT": 500, "TCP_MAXRT": -1, "TCP_MAXRTMS": 7000}
+	vals := map[string]int{"SO_KEEPALIVE": 1, "TCP_KEEPIDLE": 20, "TCP_KEEPINTVL": 10, "TCP_KEEPCNT": 3, "TCP_USER_TIMEOUT": 500, "TCP_MAXRT": -1, "TCP_MAXRTMS": 7000, "TCP_MAXUNACKTIME": 40}
 	ioctl, v1703, old, modern := winIoctl.platform(), win1703.platform(), winOld.platform(), winsockModern.platform()
 	cases := map[string]struct {
 		p       *platform
@@ -182,7 +182,8 @@ func TestGetAllUnknownPerOS(t *testing.T) {
 	}{
 		"linux":           {&linux, nil, Config{Idle: 20 * time.Second, Interval: 10 * time.Second, Count: 3, UserTimeout: 500 * time.Millisecond}, 0},
 		"linux MPTCP":     {&linux, map[string]error{"TCP_USER_TIMEOUT": errors.ErrUnsupported}, Config{Idle: 20 * time.Second, Interval: 10 * time.Second, Count: 3}, FieldUserTimeout},
-		"freebsd":         {&freebsd, nil, Config{Idle: 20 * time.Second, Interval: 10 * time.Second, Count: 3}, FieldUserTimeout},
+		"freebsd 14":      {&freebsd, nil, Config{Idle: 20 * time.Second, Interval: 10 * time.Second, Count: 3, UserTimeout: 40 * time.Second}, 0},
+		"freebsd 13":      {&freebsd, map[string]error{"TCP_MAXUNACKTIME": errors.ErrUnsupported}, Config{Idle: 20 * time.Second, Interval: 10 * time.Second, Count: 3}, FieldUserTimeout},
 		"openbsd":         {&openbsd, nil, Config{}, FieldIdle | FieldInterval | FieldCount | FieldUserTimeout},
 		"solaris legacy":  {&solarisLegacy, nil, Config{UserTimeout: 0}, FieldInterval | FieldCount},
 		"windows ioctl":   {&ioctl, nil, Config{}, FieldIdle | FieldInterval | FieldCount | FieldUserTimeout},
