@@ -67,3 +67,27 @@ func ExampleHealth_Predict() {
 	// Output:
 	// if the peer went quiet now: dead in 25s, keepalive probes unanswered
 }
+
+// Diagnose says why a connection failed, from the error and what the
+// kernel still reports on the socket: call it before Close.
+func ExampleDiagnose() {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer ln.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	peer, err := ln.Accept()
+	if err != nil {
+		log.Fatal(err)
+	}
+	peer.Close()
+
+	_, err = conn.Read(make([]byte, 1))
+	fmt.Println(err)
+	fmt.Println(keepalive.Diagnose(conn, err))
+	// Output:
+	// EOF
+	// closed normally
+}

@@ -68,7 +68,9 @@ const predictionNeeds = MetricState | MetricProbes | MetricRetransmits | MetricB
 //     doubles RTO after each retransmission; with a UserTimeout the
 //     connection is dropped UserTimeout after the first retransmission,
 //     without one after tcp_retries2 retransmissions' worth of backed-off
-//     time (about 15 minutes).
+//     time (about 15 minutes). If the peer's window is zero meanwhile, it
+//     is not dropped without a UserTimeout while the peer answers, and
+//     after twice the maximum RTO (4 minutes) of silence otherwise.
 //   - Data waiting behind a zero window (the peer stopped reading): zero-
 //     window probes, backed off like retransmissions. With a UserTimeout
 //     the connection is dropped UserTimeout after the first of them,
@@ -138,8 +140,20 @@ func (h Health) untilKeepaliveEnds(s State) Prediction {
 // retransmits_timed_out) for data in flight. The kernel counts from the
 // first retransmission (retrans_stamp); it is found from the last one
 // (SinceSent) and the backed-off RTOs between them.
+//
+// If the peer's window is zero (it shrank its window after the data was
+// sent, as a peer whose receive buffer shrinks does), the retransmissions
+// are zero-window probes in effect: Backoff counts them but Retransmits
+// does not, tcp_retries2 no longer applies, and without a UserTimeout the
+// connection is dropped only once both the first retransmission and the
+// last segment received are more than twice the maximum RTO ago
+// (tcp_rtx_probe0_timed_out).
 func (h Health) untilRetransmissionsEnd(userTimeout time.Duration, k *kernelTimers) Prediction {
-	r := h.Retransmits
+	by := CauseUnacked
+	if h.SendWindow == 0 {
+		by = CauseZeroWindow
+	}
+	r := max(h.Retransmits, h.Backoff)
 	base := h.RTO
 	if r > 0 && h.RTO < k.rtoMax {
 		base = h.RTO >> r // the RTO before the first retransmission
@@ -161,18 +175,26 @@ func (h Health) untilRetransmissionsEnd(userTimeout time.Duration, k *kernelTime
 		}
 	}
 	if userTimeout > 0 {
-		return Prediction{Known: true, In: max(0, userTimeout-sinceFirst), By: CauseUnacked}
+		return Prediction{Known: true, In: max(0, userTimeout-sinceFirst), By: by}
+	}
+	// fired runs over the timer after each retransmission, from the first.
+	var fired time.Duration
+	if by == CauseZeroWindow {
+		limit := 2 * k.rtoMax
+		for n := 1; fired <= limit || fired-sinceFirst+h.SinceReceived <= limit; n++ {
+			fired += wait(n)
+		}
+		return Prediction{Known: true, In: max(0, fired-sinceFirst), By: by}
 	}
 	// The kernel gives up at the first timer at least tcp_model_timeout
 	// after the first retransmission. The timers fire late, by more than
 	// 1% over a dozen backed-off timeouts, so one nominally within 1% short
 	// of it is past it when it fires.
 	limit := k.modelTimeout()
-	var fired time.Duration // the timer after each retransmission, from the first
 	for n := 1; fired < limit-limit/100; n++ {
 		fired += wait(n)
 	}
-	return Prediction{Known: true, In: max(0, fired-sinceFirst), By: CauseUnacked}
+	return Prediction{Known: true, In: max(0, fired-sinceFirst), By: by}
 }
 
 // untilZeroWindowProbesEnd is tcp_probe_timer's rule for data waiting

@@ -1,5 +1,11 @@
 package keepalive
 
+import (
+	"errors"
+	"io"
+	"net"
+)
+
 // Cause is why the kernel drops, or dropped, a connection.
 type Cause uint8
 
@@ -42,3 +48,81 @@ func (c Cause) String() string {
 	}
 	return "unknown cause"
 }
+
+// Diagnose says why conn failed with err, from err and from what the
+// kernel still reports on the dead socket ([Inspect]): call it after the
+// failed Read or Write and before Close. See [Health.Diagnose].
+func Diagnose(conn net.Conn, err error) Cause {
+	h, inspectErr := Inspect(conn)
+	if inspectErr != nil {
+		h = Health{}
+	}
+	return h.Diagnose(err)
+}
+
+// Diagnose says why the connection failed with err, given h read from it
+// afterwards.
+//
+// ECONNRESET is a reset by the peer, EHOSTUNREACH and ENETUNREACH an ICMP
+// unreachable. ETIMEDOUT means the kernel gave up, and h says on what: the
+// peer's window still zero with data waiting (zero window), data sent and
+// never acknowledged or retransmissions counted (data unacknowledged), or
+// probes counted (keepalive). A Linux socket the kernel dropped keeps
+// these facts until it is closed: state CLOSED, tcpi_probes (Count, or 1
+// with a UserTimeout), tcpi_retransmits, the peer's window and the bytes
+// queued; the backoff and the unacknowledged segment count are reset.
+//
+// The kernel hands the error of a dropped connection to one call only:
+// when a Write blocked behind a zero window gets ETIMEDOUT, a Read waiting
+// at the same time (or any later one) gets io.EOF, as if the peer had
+// closed the connection (golang/go#31490; still so on Linux 6.18), and a
+// later Write gets EPIPE. Diagnose tells the two apart by the state: a
+// peer that closed leaves the connection in CLOSE-WAIT, a dropped one is
+// CLOSED, and then h says why as above. [IsDeadPeer] sees only the error
+// and reports false for that io.EOF.
+func (h Health) Diagnose(err error) Cause {
+	if err == nil {
+		return CauseUnknown
+	}
+	switch classify(err) {
+	case errReset:
+		return CauseReset
+	case errUnreachable:
+		return CauseUnreachable
+	case errTimedOut:
+		return h.deathCause()
+	case errGone:
+		if h.Has(MetricState) && h.State == StateClosed {
+			return h.deathCause()
+		}
+		if errors.Is(err, io.EOF) {
+			return CauseClosed
+		}
+	}
+	return CauseUnknown
+}
+
+// deathCause reads why the kernel dropped a connection from what it still
+// reports on it.
+func (h Health) deathCause() Cause {
+	switch {
+	case h.Has(MetricSendWindow) && h.SendWindow == 0 && (h.NotSent > 0 || h.Unacked > 0):
+		return CauseZeroWindow
+	case h.Retransmits > 0 || h.Unacked > 0:
+		return CauseUnacked
+	case h.Probes > 0:
+		return CauseKeepalive
+	}
+	return CauseUnknown
+}
+
+// errClass is what an error from a failed Read or Write says by itself.
+type errClass uint8
+
+const (
+	errOther       errClass = iota
+	errTimedOut             // the kernel gave up: ETIMEDOUT
+	errReset                // ECONNRESET
+	errUnreachable          // EHOSTUNREACH, ENETUNREACH
+	errGone                 // io.EOF or EPIPE: closed, or dropped and the error went to another call
+)
