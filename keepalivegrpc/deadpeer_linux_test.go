@@ -2,6 +2,7 @@ package keepalivegrpc_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -130,6 +131,36 @@ func TestKernelHolds(t *testing.T) {
 		assert.True(t, got.Enabled, end.name)
 		assert.Equal(t, end.want, got.Config, end.name)
 		t.Logf("%s holds %+v: a vanished peer is noticed within %v", end.name, got.Config, got.DetectionBound())
+	}
+}
+
+// Without the budgets, gRPC-Go's own TCP_USER_TIMEOUT replaces the kernel
+// Config's on both ends, as ClientEffective and ServerEffective predict:
+// keepalive.Within(5s) under a default server holds a 20 s user timeout,
+// and the kernel then probes for 20 s, not 5 s.
+func TestEffectiveLive(t *testing.T) {
+	cfg, err := ka.Within(5 * time.Second)
+	require.NoError(t, err)
+	ln, err := cfg.Listen(t.Context(), nil, "tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	d, err := cfg.Dialer(nil)
+	require.NoError(t, err)
+	dial := func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+	cp := keepalive.ClientParameters{Time: time.Minute, Timeout: 3 * time.Second}
+	_, r := start(t, ln, nil, dial, grpc.WithKeepaliveParams(cp))
+	for _, end := range []struct {
+		name string
+		conn *net.TCPConn
+		want ka.Config
+	}{
+		{"client", r.clientEnd, keepalivegrpc.ClientEffective(cfg, cp)},
+		{"server", r.server, keepalivegrpc.ServerEffective(cfg, keepalive.ServerParameters{})},
+	} {
+		got, err := ka.Get(end.conn)
+		require.NoError(t, err)
+		assert.Equal(t, end.want, got.Config, end.name)
+		assert.NotEqual(t, cfg.UserTimeout, got.Config.UserTimeout, "%s: gRPC replaced the user timeout", end.name)
+		t.Logf("%s: asked for %+v, holds %+v: a vanished peer is noticed within %v, not %v", end.name, cfg, got.Config, got.DetectionBound(), bound(t, cfg))
 	}
 }
 
@@ -273,4 +304,28 @@ func received(t *testing.T, conn *net.TCPConn) uint64 {
 	info, err := tcpinfo.Get(conn)
 	require.NoError(t, err)
 	return info.Bytes_received
+}
+
+// The fight the budgets avoid, measured: kernel keepalive.Within(4s) on the
+// listener of a server with gRPC's default keepalive. gRPC sets
+// TCP_USER_TIMEOUT to its default 20 s Timeout, the kernel probes until
+// then, and a vanished client is noticed after 20 s, not 4 s.
+func TestDefaultServerFight(t *testing.T) {
+	if layertest.Isolate(t) {
+		return
+	}
+	cfg, err := ka.Within(serverBudget)
+	require.NoError(t, err)
+	effective := keepalivegrpc.ServerEffective(cfg, keepalive.ServerParameters{})
+	want := bound(t, effective)
+	ln, err := cfg.Listen(t.Context(), nil, "tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	plainDial := func(ctx context.Context, addr string) (net.Conn, error) {
+		return (&net.Dialer{KeepAlive: -1}).DialContext(ctx, "tcp", addr)
+	}
+	_, r := start(t, ln, nil, plainDial)
+	begin := layertest.Partition(t, r.clientEnd, r.server)
+	server := layertest.Wait(t, "server", r.ended, begin, 2*want)
+	layertest.Within(t, fmt.Sprintf("gRPC: default server, kernel Within(%v), server (%.1fx the %v asked)", serverBudget, float64(server.After)/float64(serverBudget), serverBudget),
+		server, want*9/10, want, slack)
 }

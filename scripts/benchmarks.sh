@@ -46,7 +46,7 @@ go test -count=1 -run 'DeadPeer|DeadClient' -v . >"$out/deadpeer.txt" 2>&1
 sed -n '/^dead-peer detection times, measured:/,$p' "$out/deadpeer.txt" | grep -v '^ok' | tee "$out/deadpeer-report.txt"
 
 step "one budget, every layer: net/http, gRPC, WebSocket"
-go test -count=1 -run 'DeadPeer|Policy' -v ./keepalivehttp/ ./keepalivegrpc/ ./keepalivews/ >"$out/layers.txt" 2>&1
+go test -count=1 -run 'DeadPeer|Policy|Fight' -v ./keepalivehttp/ ./keepalivegrpc/ ./keepalivews/ >"$out/layers.txt" 2>&1
 grep -E '^(\[netns\] )?(net/http|gRPC|WebSocket): ' "$out/layers.txt" | sort -u | tee "$out/layers-report.txt"
 
 step "TestScale: 10,000 connections, 1,000 vanish"
