@@ -153,10 +153,17 @@ func (h Health) untilRetransmissionsEnd(userTimeout time.Duration, k *kernelTime
 	if h.SendWindow == 0 {
 		by = CauseZeroWindow
 	}
+	// base is the RTO before the first retransmission: RTO halved once per
+	// retransmission, unless the doubling reached the maximum; then the
+	// kernel's own estimate, smoothed RTT plus at least TCP_RTO_MIN
+	// (tcp_set_rto), stands in for it.
 	r := max(h.Retransmits, h.Backoff)
 	base := h.RTO
-	if r > 0 && h.RTO < k.rtoMax {
-		base = h.RTO >> r // the RTO before the first retransmission
+	switch {
+	case r > 0 && h.RTO < k.rtoMax:
+		base = h.RTO >> r
+	case r > 0:
+		base = h.RTT + k.rtoMin
 	}
 	base = max(base, k.rtoMin)
 	wait := func(n int) time.Duration { // the timer after retransmission n

@@ -197,3 +197,18 @@ func TestPredictNeverAndUnknown(t *testing.T) {
 	idle.SinceReceived = 12 * time.Second
 	assert.Equal(t, "dead in 13s: keepalive probes unanswered", idle.predict(on, k).String())
 }
+
+// Once the RTO has reached its maximum, the retransmissions so far are
+// counted from the kernel's own base estimate.
+func TestPredictCappedRTO(t *testing.T) {
+	k := &kernelTimers{retries2: 15, rtoMin: 200 * time.Millisecond, rtoMax: 120 * time.Second}
+	// Read 4 minutes after the write: ten retransmissions, the last one
+	// (at 3m24.6s) 35.4 s ago.
+	h := Health{State: StateEstablished, Known: linuxMetrics, SendWindow: 65536, Unacked: 14,
+		Retransmits: 10, Backoff: 10, RTO: 120 * time.Second, SinceSent: 35400 * time.Millisecond, RTT: 30 * time.Microsecond}
+	p := h.predict(State{}, k)
+	require.True(t, p.Known)
+	// From the first retransmission (0.2 s after the write) the 16th timer
+	// is at 924.4 s, 4m0.2s of which have passed.
+	assert.InDelta(t, (924400*time.Millisecond - 240*time.Second + 200*time.Millisecond).Seconds(), p.In.Seconds(), 0.1)
+}
