@@ -32,14 +32,24 @@ step() { printf '\n==> %s\n' "$*"; }
 tmp=$(mktemp -d)
 helper=
 killers=()
+# Two checkouts' CI on one machine share each Wine's wineserver. Each run
+# holds this lock shared, and stops the wineservers at the end only if it
+# can then take it alone: never under another run's tests. (Left running,
+# a wineserver exits by itself a minute after its last program.)
+exec 7>"${TMPDIR:-/tmp}/keepalive-windows-tests.lock"
+flock -s 7
 cleanup() {
 	if [ -n "$helper" ]; then
 		kill "$helper" 2>/dev/null || true
 		wait "$helper" 2>/dev/null || true
 	fi
-	for k in "${killers[@]}"; do
-		"$k" --kill || true
-	done
+	if flock -n -x 7; then
+		for k in "${killers[@]}"; do
+			"$k" --kill 7>&- || true
+		done
+	else
+		echo "    (another run of the Windows tests is going on: its Wines are left running)"
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -51,12 +61,12 @@ for w in "${wines[@]}"; do
 	case "$w" in
 	8)
 		step "wine 8 (host packages, prefix \${WINEPREFIX:-\$HOME/.wine-keepalive})"
-		bash .ci/wine-setup.sh
+		bash .ci/wine-setup.sh 7>&-
 		exec_of[8]=$root/.ci/wine/exec.sh
 		;;
 	10)
 		step "wine 10 (debian 13 root)"
-		exec_of[10]=$(bash .ci/wine10-setup.sh)
+		exec_of[10]=$(bash .ci/wine10-setup.sh 7>&-)
 		;;
 	*)
 		echo "!! unknown Wine '$w' in WINDOWS_TESTS_WINES (8 or 10)" >&2
@@ -69,7 +79,7 @@ done
 
 step "black-holing peer (internal/cmd/blackholed)"
 go build -o "$tmp/blackholed" ./internal/cmd/blackholed
-"$tmp/blackholed" -max-life 60m >"$tmp/addr" 2>"$tmp/blackholed.log" </dev/null &
+"$tmp/blackholed" -max-life 60m >"$tmp/addr" 2>"$tmp/blackholed.log" </dev/null 7>&- &
 helper=$!
 addr=
 for _ in $(seq 100); do # 10 s
@@ -117,7 +127,7 @@ for w in "${wines[@]}"; do
 	log=$tmp/test-wine$w.log
 	GOOS=windows GOARCH=amd64 timeout --kill-after=30s "${WINDOWS_TESTS_TIMEOUT:-15m}" \
 		go test "${race[@]}" -count=1 -v -timeout 5m -exec "${exec_of[$w]}" "$@" ./... \
-		</dev/null >"$log" 2>&1 || st=$?
+		</dev/null >"$log" 2>&1 7>&- || st=$?
 	# Without the passing tests' chatter: failures, skips and package results.
 	grep -v -E '^(=== (RUN|PAUSE|CONT|NAME)|--- PASS|PASS$)|^ +--- PASS' "$log" || true
 	took=$(elapsed "$t1")
@@ -131,7 +141,6 @@ for w in "${wines[@]}"; do
 	else
 		echo "    none"
 	fi
-	"${exec_of[$w]}" --kill || true
 	passed=$(grep -c -E '^ *--- PASS' "$log" || true)
 	failed=$(grep -c -E '^ *--- FAIL' "$log" || true)
 	skipped=$(grep -c -E '^ *--- SKIP' "$log" || true)

@@ -205,7 +205,6 @@ if [ "${WINE10_SMOKE:-1}" != 0 ] && command -v go >/dev/null 2>&1; then
 		go build -o smoke.exe main.go) </dev/null >"$logdir/smoke-build.log" 2>&1 ||
 		{ cat "$logdir/smoke-build.log" >&2; die "go build of the smoke test failed"; }
 	(cd "$logdir/smoke" && "$WRAPPER" ./smoke.exe) </dev/null >&2 8>&- || die "the smoke test failed under Wine"
-	"$WRAPPER" --kill 8>&-
 	done_step
 fi
 
