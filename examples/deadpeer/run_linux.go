@@ -2,21 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
-	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/go-keepalive/keepalive"
-	"github.com/go-keepalive/keepalive/internal/tcpinfo"
 	"github.com/go-keepalive/keepalive/keepalivetest"
 )
 
-func run(cfg keepalive.Config) int {
+func run(cfg keepalive.Config, scenario string) int {
 	if err := keepalivetest.IsolateProcess(); err != nil {
 		fmt.Fprintf(os.Stderr, `deadpeer: cannot make a peer vanish here: %v
 
@@ -24,6 +19,14 @@ Run it as root, or let an ordinary user create user namespaces
 (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0).
 `, err)
 		return 2
+	}
+	if scenario != "idle" && cfg.UserTimeout == 0 {
+		bound, err := cfg.DetectionBound()
+		if err != nil || bound == 0 {
+			bound = 3 * time.Second
+		}
+		fmt.Printf("no -user-timeout: using %v (without one, the kernel would take minutes)\n", bound)
+		cfg.UserTimeout = bound
 	}
 
 	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(context.Background(), "tcp4", "127.0.0.1:0")
@@ -52,6 +55,9 @@ Run it as root, or let an ordinary user create user namespaces
 		return fail(err)
 	}
 	bound := state.DetectionBound()
+	if scenario != "idle" {
+		bound = state.Config.UserTimeout
+	}
 	fmt.Printf("connection %s -> %s\n", client.LocalAddr(), client.RemoteAddr())
 	fmt.Printf("kernel holds: keepalive %v, idle %v, interval %v, count %d, user timeout %v\n",
 		state.Enabled, state.Config.Idle, state.Config.Interval, state.Config.Count, state.Config.UserTimeout)
@@ -67,57 +73,77 @@ Run it as root, or let an ordinary user create user namespaces
 		}
 	}
 
-	if err := keepalivetest.Vanish(peer.(*net.TCPConn)); err != nil {
-		return fail(err)
-	}
-	fmt.Println("peer black-holed: every segment it receives is now silently dropped")
-
-	done := make(chan error, 1)
+	failed := make(chan error, 2)
 	go func() {
 		_, err := client.Read(make([]byte, 1))
-		done <- err
+		failed <- err
 	}()
+	switch scenario {
+	case "idle":
+		err = keepalivetest.Vanish(peer)
+		fmt.Println("peer black-holed: every segment it receives is now silently dropped")
+	case "inflight":
+		if err = keepalivetest.Vanish(peer); err == nil {
+			_, err = client.Write([]byte("never acknowledged"))
+		}
+		fmt.Println("peer black-holed, then 18 bytes sent: they are retransmitted, never acknowledged")
+	case "zerowindow":
+		if err = keepalivetest.StopReading(peer); err == nil {
+			go func() {
+				buf := make([]byte, 64<<10)
+				for {
+					if _, err := client.Write(buf); err != nil {
+						failed <- err
+						return
+					}
+				}
+			}()
+		}
+		fmt.Println("peer stops reading, the writer goes on: the peer's window closes, though it answers every probe")
+	}
+	if err != nil {
+		return fail(err)
+	}
+
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	giveUp := time.After(bound + 10*time.Second)
+	var predicted time.Duration // when the last prediction put the drop, since start
 	for {
 		select {
 		case <-tick.C:
-			info, err := tcpinfo.Get(client.(*net.TCPConn))
+			h, err := keepalive.Inspect(client)
 			if err != nil {
 				return fail(err)
 			}
-			fmt.Printf("%5.1fs  state %-11s  unanswered probes %d  retransmissions %d\n",
-				time.Since(start).Seconds(), stateName(info.State), info.Probes, info.Retransmits)
-		case err := <-done:
+			now := time.Since(start)
+			p := h.Predict(state)
+			countdown := p.String()
+			if p.Known && !p.Never {
+				countdown = fmt.Sprintf("dead in ~%.1fs", p.In.Seconds())
+				predicted = now + p.In
+			}
+			fmt.Printf("%5.1fs %-11v probes %d/%d, retransmits %d, unacked %dB, %s\n",
+				now.Seconds(), h.State, h.Probes, state.Config.Count, h.Retransmits, h.Unacked, countdown)
+		case err := <-failed:
 			took := time.Since(start)
-			if !keepalive.IsDeadPeer(err) {
-				fmt.Printf("Read ended after %.2fs with an unexpected error: %v\n", took.Seconds(), err)
+			cause := keepalive.Diagnose(client, err)
+			if cause == keepalive.CauseUnknown || cause == keepalive.CauseClosed {
+				fmt.Printf("connection ended after %.2fs with an unexpected error: %v (%v)\n", took.Seconds(), err, cause)
 				return 1
 			}
-			var errno syscall.Errno
-			errors.As(err, &errno)
-			fmt.Printf("dead peer detected after %.2fs (bound %v, ratio %.2f): %v\n",
-				took.Seconds(), bound, float64(took)/float64(bound), errno)
+			what := "dead peer detected"
+			if cause == keepalive.CauseZeroWindow {
+				what = "connection dropped" // the peer is alive, only slow
+			}
+			fmt.Printf("%s after %.2fs (bound %v, predicted %.2fs): %v\n",
+				what, took.Seconds(), bound, predicted.Seconds(), cause)
 			return 0
 		case <-giveUp:
 			fmt.Printf("no detection after %v (bound %v): is keepalive on?\n", time.Since(start).Round(time.Millisecond), bound)
 			return 1
 		}
 	}
-}
-
-func stateName(s uint8) string {
-	names := map[uint8]string{
-		unix.BPF_TCP_ESTABLISHED: "ESTABLISHED",
-		unix.BPF_TCP_CLOSE:       "CLOSE",
-		unix.BPF_TCP_FIN_WAIT1:   "FIN_WAIT1",
-		unix.BPF_TCP_CLOSE_WAIT:  "CLOSE_WAIT",
-	}
-	if n, ok := names[s]; ok {
-		return n
-	}
-	return fmt.Sprint(s)
 }
 
 func fail(err error) int {

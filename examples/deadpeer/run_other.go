@@ -10,7 +10,7 @@ import (
 	"github.com/go-keepalive/keepalive"
 )
 
-func run(keepalive.Config) int {
+func run(keepalive.Config, string) int {
 	fmt.Fprintf(os.Stderr, `deadpeer: this demo needs Linux, and this is %s.
 
 It makes a peer vanish with a Linux-only trick: a drop-all BPF socket filter
