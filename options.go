@@ -52,9 +52,12 @@ type platform struct {
 	// fixedCount is the probe count of an OS that cannot set it per
 	// socket (Windows' SIO_KEEPALIVE_VALS: 10), 0 where unknown.
 	fixedCount int
-	// enableFirst: SO_KEEPALIVE must be on before the timings are set,
-	// or the kernel does not take them.
-	enableFirst bool
+	// rearmIdle: the kernel arms its keepalive timer with the idle time
+	// just set only while SO_KEEPALIVE is on (XNU), so the idle time is
+	// set again once keepalive is on: the value asked, or the socket's own
+	// read back. SO_KEEPALIVE still comes after every timing, so a value
+	// refused half-way leaves keepalive as it was.
+	rearmIdle bool
 	// noKeepalive: the OS cannot even switch keepalive on per socket, so
 	// nothing can be applied or read (js, wasip1, plan9).
 	noKeepalive bool

@@ -70,7 +70,10 @@ var linux = platform{
 // TCP_CONN_KEEPIDLE, which is the system's tcp_keepidle, not the value
 // just set, while SO_KEEPALIVE is off (tcp_usrreq.c, case TCP_KEEPALIVE;
 // tcp_timer.h, TCP_CONN_KEEPIDLE); switching SO_KEEPALIVE on later only
-// flips the flag (bsd/kern/uipc_socket.c, sosetoptlock).
+// flips the flag (bsd/kern/uipc_socket.c, sosetoptlock): Apply would leave
+// the first probe at the system's 2 hours. So the idle time is set again
+// once keepalive is on (rearmIdle), and SO_KEEPALIVE still follows every
+// timing.
 const (
 	darwinTCPKeepAlive       = 0x10
 	darwinTCPKeepIntvl       = 0x101
@@ -80,7 +83,8 @@ const (
 )
 
 var darwin = platform{
-	goos: "darwin",
+	goos:      "darwin",
+	rearmIdle: true,
 	knobs: [numKnobs]sockopt{
 		idle:        {name: "TCP_KEEPALIVE", level: ipprotoTCP, opt: darwinTCPKeepAlive, unit: time.Second, min: 1, max: darwinMaxSeconds},
 		interval:    {name: "TCP_KEEPINTVL", level: ipprotoTCP, opt: darwinTCPKeepIntvl, unit: time.Second, min: 1, max: darwinMaxSeconds, inherited: true},

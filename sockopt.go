@@ -26,21 +26,15 @@ type sockcalls interface {
 var sys sockcalls = sysSockcalls{}
 
 // setAll applies v to the socket fd with p's options and switches keepalive
-// on. Where p says enableFirst, SO_KEEPALIVE goes first, since the kernel
-// takes the timings only then; elsewhere last, so that a value the OS
-// refuses half-way leaves keepalive as it was. Knobs p sets together
+// on, last, so that a value the OS refuses half-way leaves keepalive as it
+// was; where p says rearmIdle, the idle time is set once more after that,
+// since only then does the kernel arm its timer with it. Knobs p sets together
 // (byIoctl) go before the others, which that call could reset. An option
 // this socket lacks (TCP_USER_TIMEOUT on an MPTCP connection) is skipped
 // and, with what p has no option for, named in the *UnsupportedError
 // returned after keepalive is on.
 func setAll(p *platform, fd uintptr, v *values) error {
 	on := false
-	if p.enableFirst {
-		if err := setEnabled(fd, true); err != nil {
-			return err
-		}
-		on = true
-	}
 	together := false
 	for k := range numKnobs {
 		together = together || v.set[k] && p.knobs[k].byIoctl
@@ -74,8 +68,30 @@ func setAll(p *platform, fd uintptr, v *values) error {
 		if err := setEnabled(fd, true); err != nil {
 			return err
 		}
+		if p.rearmIdle {
+			if err := rearmIdle(p, fd, v); err != nil {
+				return err
+			}
+		}
 	}
 	return v.shortfall(p, lacking, lackErr)
+}
+
+// rearmIdle sets p's idle option again, keepalive being on: to v's value,
+// or where v leaves Idle alone, to the one the socket holds.
+func rearmIdle(p *platform, fd uintptr, v *values) error {
+	o := &p.knobs[idle]
+	n := v.v[idle]
+	if !v.set[idle] {
+		var err error
+		if n, err = sys.get(fd, o); err != nil {
+			return &OptionError{Op: "get", Option: o.name, Err: err}
+		}
+	}
+	if err := sys.set(fd, o, n); err != nil {
+		return setError(o, n, err)
+	}
+	return nil
 }
 
 // setEnabled switches SO_KEEPALIVE.

@@ -81,9 +81,10 @@ func TestSetAllSequencePerOS(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if tc.p.enableFirst {
-				// The table says the kernel wants keepalive on first.
-				tc.want = append([]string{"SO_KEEPALIVE=1"}, tc.want[:len(tc.want)-1]...)
+			if tc.p.rearmIdle {
+				// The table says the kernel takes the idle time only
+				// with keepalive on.
+				tc.want = append(tc.want, tc.want[0])
 			}
 			r := &recorder{}
 			err := applyOn(t, tc.p, cfg, r)
@@ -101,14 +102,23 @@ func TestSetAllSequencePerOS(t *testing.T) {
 	}
 }
 
-// A table that needs keepalive on before the timings gets SO_KEEPALIVE
-// first.
-func TestSetAllEnableFirst(t *testing.T) {
-	p := darwin
-	p.enableFirst = true
+// A table whose kernel takes the idle time only with keepalive on gets it
+// set again after SO_KEEPALIVE, which still comes after every timing: the
+// value asked, or the socket's own where the Config leaves Idle alone.
+func TestSetAllRearmIdle(t *testing.T) {
+	require.True(t, darwin.rearmIdle)
 	r := &recorder{}
-	require.NoError(t, applyOn(t, &p, Config{Idle: 20 * time.Second, Count: 3}, r))
-	assert.Equal(t, []string{"SO_KEEPALIVE=1", "TCP_KEEPALIVE=20", "TCP_KEEPCNT=3"}, r.calls)
+	require.NoError(t, applyOn(t, &darwin, Config{Idle: 20 * time.Second, Count: 3}, r))
+	assert.Equal(t, []string{"TCP_KEEPALIVE=20", "TCP_KEEPCNT=3", "SO_KEEPALIVE=1", "TCP_KEEPALIVE=20"}, r.calls)
+
+	r = &recorder{values: map[string]int{"TCP_KEEPALIVE": 7200}}
+	require.NoError(t, applyOn(t, &darwin, Config{Count: 3}, r))
+	assert.Equal(t, []string{"TCP_KEEPCNT=3", "SO_KEEPALIVE=1", "get TCP_KEEPALIVE", "TCP_KEEPALIVE=7200"}, r.calls)
+
+	// A refused timing still leaves keepalive off.
+	r = &recorder{fail: map[string]error{"TCP_KEEPCNT": syscall.EINVAL}}
+	require.Error(t, applyOn(t, &darwin, Config{Idle: 20 * time.Second, Count: 3}, r))
+	assert.Equal(t, []string{"TCP_KEEPALIVE=20", "TCP_KEEPCNT=3"}, r.calls)
 }
 
 // Windows: the ioctl sets Idle and Interval together and switches
