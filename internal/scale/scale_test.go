@@ -35,9 +35,11 @@ const (
 
 // TestScale accepts 10,000 loopback connections through the listener
 // helper, makes 1,000 random clients vanish and checks that exactly those
-// are detected, each within its bound. It prints one summary line:
+// are detected, each within its bound, and that Health.Predict foretold
+// each death within max(150 ms, 5% of the bound). It prints one summary
+// line:
 //
-//	scale: 1000/1000 dead detected, 0/9000 healthy dropped, detection/bound min 1.00 median 1.02 p99 1.08 max 1.10
+//	scale: 1000/1000 dead detected, 0/9000 healthy dropped, detection/bound min 1.00 median 1.02 p99 1.08 max 1.10, prediction error % of bound min -3.00 median -1.50 p99 0.50 max 1.00
 //
 // With SCALE_OUT set to a file name it also writes every dead connection's
 // detection time / bound there, one per line, for the figure in
@@ -256,6 +258,8 @@ func testKeepalive(t *testing.T) {
 		})
 	}
 
+	state, err := keepalive.Get(f.servers[0])
+	require.NoError(t, err)
 	dead := pickDead(t)
 	started := make([]time.Time, population)
 	for _, i := range dead {
@@ -267,6 +271,13 @@ func testKeepalive(t *testing.T) {
 	}
 	vanished := time.Now()
 	require.Less(t, vanished.Sub(started[dead[0]]), cfg.Idle, "vanishing took longer than Idle: bounds would start late")
+
+	// Each dead connection's death is predicted twice, after its first and
+	// its second probe was due.
+	predictions := predictDeaths(t, f.servers, dead, state, []time.Time{
+		vanished.Add(cfg.Idle + 250*time.Millisecond),
+		vanished.Add(cfg.Idle + cfg.Interval + 250*time.Millisecond),
+	})
 
 	// Wait until every dead connection is detected, or well past the
 	// allowed bound + 1 s.
@@ -304,12 +315,25 @@ func testKeepalive(t *testing.T) {
 			}
 		}
 	}
-	summary := fmt.Sprintf("scale: %d/%d dead detected, %d/%d healthy dropped, detection/bound %s",
-		detected, vanishing, dropped, population-vanishing, distribution(ratios))
+	var predictionErrors []float64 // predicted death - actual death, in percent of the bound
+	for _, p := range predictions {
+		if !failedAt[p.conn].IsZero() {
+			predictionErrors = append(predictionErrors, 100*float64(p.at.Sub(failedAt[p.conn]))/float64(bound))
+		}
+	}
+	summary := fmt.Sprintf("scale: %d/%d dead detected, %d/%d healthy dropped, detection/bound %s, prediction error %% of bound %s",
+		detected, vanishing, dropped, population-vanishing, distribution(ratios), distribution(predictionErrors))
 	fmt.Println(summary)
 	t.Log(summary)
 	writeRatios(t, ratios)
 	assert.Equal(t, vanishing, detected, "dead connections detected within bound + 1s")
+	assert.Len(t, predictionErrors, 2*vanishing, "every dead connection's death predicted twice")
+	for _, e := range predictionErrors {
+		// The accuracy bar: within max(150 ms, 5% of the bound).
+		if !assert.LessOrEqual(t, abs(e), 100*max(150*time.Millisecond, bound/20).Seconds()/bound.Seconds(), "prediction error, %% of the bound") {
+			break
+		}
+	}
 	assert.Zero(t, dropped, "healthy connections dropped")
 
 	for _, c := range f.servers {
@@ -431,6 +455,35 @@ func testHeartbeat(t *testing.T) {
 	}
 	readers.Wait()
 }
+
+// A prediction is when Health.Predict put a connection's death.
+type prediction struct {
+	conn int
+	at   time.Time
+}
+
+// predictDeaths inspects every dead connection at each of the times given
+// and returns when the kernel is predicted to drop it.
+func predictDeaths(t *testing.T, servers []*net.TCPConn, dead []int, state keepalive.State, times []time.Time) []prediction {
+	var ps []prediction
+	for _, at := range times {
+		time.Sleep(time.Until(at))
+		for _, i := range dead {
+			h, err := keepalive.Inspect(servers[i])
+			require.NoError(t, err)
+			now := time.Now()
+			p := h.Predict(state)
+			if h.State != keepalive.StateEstablished {
+				continue // already dropped: nothing left to predict
+			}
+			require.True(t, p.Known, "connection %d: %v", i, p)
+			ps = append(ps, prediction{i, now.Add(p.In)})
+		}
+	}
+	return ps
+}
+
+func abs(x float64) float64 { return max(x, -x) }
 
 // distribution formats min, median, p99 and max of xs.
 func distribution(xs []float64) string {
