@@ -170,15 +170,15 @@ func applyControl(v values, announced error) func(string, string, syscall.RawCon
 }
 
 // tolerated reports whether err is nil or no more than the shortfall
-// announced when a helper was built: keepalive on, nothing missing that
-// announced did not name.
+// announced when a helper was built: nothing missing that announced did not
+// name, and keepalive on unless announced said it could not be.
 func tolerated(err, announced error) bool {
 	if err == nil {
 		return true
 	}
 	var got, want *UnsupportedError
 	return errors.As(err, &got) && errors.As(announced, &want) &&
-		got.Enabled && got.Missing&^want.Missing == 0
+		got.Missing&^want.Missing == 0 && (got.Enabled || !want.Enabled)
 }
 
 // Listener wraps l so that every TCP connection it accepts gets c applied.

@@ -38,8 +38,13 @@
 //     option for them or this socket lacks one. Where the OS cannot do
 //     anything per socket (js, wasip1, plan9) its Enabled is false: nothing
 //     was applied.
-//   - *OptionError: the OS refused a value or failed. Keepalive was not
-//     switched on by this call; timings set before the refused one stay.
+//   - *OptionError: the OS refused a value or failed. Timings set before
+//     the refused one stay, and keepalive is not switched on by this call,
+//     except where the OS takes it before the timings or with them (a
+//     table's enableFirst; Windows' SIO_KEEPALIVE_VALS, which also sets
+//     Idle and Interval). Validation makes a refusal rare: it is the OS's
+//     own limit where it is lower than documented (Wine's host), or a
+//     failing socket.
 //
 // An error about a *net.TCPConn (also one found behind a *tls.Conn or other
 // NetConn() wrapper) comes inside a *net.OpError that names the connection's
@@ -114,8 +119,10 @@ func (c Config) Validate() error {
 // TCP. Other connections, including a syscall.Conn whose descriptor is not a
 // socket or a raw IP socket, get an error wrapping ErrNotTCP, a closed one an
 // error matching net.ErrClosed. c is validated before the socket is touched,
-// and keepalive is switched on only after every timing has been set, so a
-// refused value never leaves probes running on a half-set configuration.
+// and keepalive is switched on only after every timing has been set (where
+// the OS allows: see the package doc), so a refused value does not leave
+// probes running on a half-set configuration. The errors are the package's
+// contract (see the package doc).
 //
 // Each field is its own system call: two Applies racing on one socket are
 // not atomic with each other and may leave a mix of both Configs. Apply
@@ -155,7 +162,10 @@ func (c Config) ApplyRawConn(rc syscall.RawConn) error {
 // connecting and overwrites c; [Config.Dialer] and [Config.ListenConfig] do
 // that for you, and also dial and listen on networks other than TCP. Used on
 // its own, Control refuses a network other than tcp, tcp4 or tcp6 with
-// ErrNotTCP.
+// ErrNotTCP, and returns what Apply would: Go then fails the Dial or Listen
+// on any error, a tolerated shortfall (*UnsupportedError) too, where the
+// copies from Config.Dialer and Config.ListenConfig take the shortfall
+// they reported when built.
 func (c Config) Control(network, address string, rc syscall.RawConn) error {
 	v, err := c.values(native)
 	if err != nil {

@@ -209,6 +209,9 @@ func saturatingAdd(a, b int64) int64 {
 // refused as options it does not have (the first refusal is err).
 func (v *values) shortfall(p *platform, lacking Fields, err error) error {
 	missing := fieldsOf(&v.missing)
+	if p.noKeepalive {
+		return nothingDone(p, opApply, missing)
+	}
 	if missing == 0 && lacking == 0 {
 		return nil
 	}

@@ -283,3 +283,32 @@ func TestOSErrorNamesConnection(t *testing.T) {
 	assert.ErrorIs(t, err, syscall.EINVAL)
 	assert.EqualError(t, err, "apply tcp "+c.LocalAddr().String()+"->"+c.RemoteAddr().String()+": keepalive: set TCP_KEEPCNT=200: invalid argument")
 }
+
+// A TCP connection the OS refuses to configure is closed, and Accept
+// returns one error naming it, not temporary: a server such as net/http
+// stops instead of retrying forever.
+func TestListenerRefusalIsPermanent(t *testing.T) {
+	saved := native
+	p := *native
+	p.knobs[count].max = 1000 // let a value the kernel refuses through validation
+	native = &p
+	defer func() { native = saved }()
+	plain, err := net.Listen("tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	ln, err := Config{Count: 200}.Listener(plain)
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		if c, err := net.Dial("tcp4", plain.Addr().String()); err == nil {
+			defer c.Close()
+			_, _ = c.Read(make([]byte, 1))
+		}
+	}()
+	conn, err := ln.Accept()
+	assert.Nil(t, conn)
+	require.ErrorIs(t, err, syscall.EINVAL)
+	var oe *net.OpError
+	require.ErrorAs(t, err, &oe)
+	assert.False(t, oe.Temporary(), "a temporary error keeps http.Server retrying")
+	assert.NotNil(t, oe.Addr, "the error names the connection")
+}

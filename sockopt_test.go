@@ -220,3 +220,34 @@ func TestGetAllUnknownPerOS(t *testing.T) {
 	require.ErrorAs(t, err, &oe)
 	assert.Equal(t, "TCP_KEEPCNT", oe.Option)
 }
+
+// Where the OS has no per-socket keepalive at all, the shortfall says that
+// nothing was applied, even for a zero Config, and a helper built with it
+// takes that at every socket.
+func TestNothingApplied(t *testing.T) {
+	none := &platform{goos: "plan9", noKeepalive: true}
+	for _, cfg := range []Config{{}, {Idle: time.Second, Count: 3}} {
+		v, err := cfg.values(none)
+		require.NoError(t, err)
+		err = v.shortfall(none, 0, nil)
+		var ue *UnsupportedError
+		require.ErrorAs(t, err, &ue, "%+v", cfg)
+		assert.False(t, ue.Enabled)
+		assert.Equal(t, fieldsOf(&v.missing), ue.Missing)
+		assert.ErrorIs(t, err, errors.ErrUnsupported)
+		assert.EqualError(t, err, "keepalive: plan9 has no per-socket TCP keepalive: nothing applied")
+		assert.True(t, tolerated(err, err), "a helper takes what it announced")
+		assert.False(t, tolerated(err, nil))
+	}
+	var ue *UnsupportedError
+	require.ErrorAs(t, nothingDone(none, opGet, FieldIdle), &ue)
+	assert.EqualError(t, ue, "keepalive: plan9 has no per-socket TCP keepalive: nothing read")
+
+	// A helper that announced keepalive on does not take a socket where
+	// it is off, nor a field it did not name.
+	on := &UnsupportedError{OS: "linux", Set: FieldIdle, Missing: FieldUserTimeout, Enabled: true, why: whyNotHere}
+	assert.True(t, tolerated(on, on))
+	assert.False(t, tolerated(&UnsupportedError{Missing: FieldUserTimeout}, on))
+	assert.False(t, tolerated(&UnsupportedError{Missing: FieldCount, Enabled: true}, on))
+	assert.False(t, tolerated(syscall.EINVAL, on))
+}
