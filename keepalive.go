@@ -40,9 +40,9 @@
 //     was applied.
 //   - *OptionError: the OS refused a value or failed. Timings set before
 //     the refused one stay, and keepalive is not switched on by this call,
-//     except where the OS takes it before the timings or with them (a
-//     table's enableFirst; Windows' SIO_KEEPALIVE_VALS, which also sets
-//     Idle and Interval). Validation makes a refusal rare: it is the OS's
+//     except where the OS switches it on with the timings (Windows'
+//     SIO_KEEPALIVE_VALS, which sets Idle and Interval, before any other
+//     option). Validation makes a refusal rare: it is the OS's
 //     own limit where it is lower than documented (Wine's host), or a
 //     failing socket.
 //
