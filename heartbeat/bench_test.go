@@ -2,8 +2,10 @@ package heartbeat
 
 import (
 	"container/list"
+	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -11,14 +13,30 @@ import (
 	"time"
 )
 
-// The refresh benchmarks track benchConns connections and touch them in
-// a fixed pseudo-random order. The memory benchmarks report the live heap
-// per tracked connection at memConns connections. All three designs share
-// one connection value, so only the tracking structures are measured.
+// The refresh benchmarks track each count of refreshKeys connections
+// (1,000 fit in the cache, 100,000 do not) and touch them in a fixed
+// pseudo-random order; the parallel ones track benchConns. The memory
+// benchmarks report the live heap per tracked connection at memConns
+// connections. The designs in memory share one connection value, so only
+// the tracking structures are measured; the SetReadDeadline baseline uses
+// real loopback TCP connections.
 const (
 	benchConns = 100_000
 	memConns   = 1_000_000
 )
+
+var refreshKeys = []int{1_000, 100_000}
+
+// byKeys runs bench once per count of keys (refreshKeys if none), as
+// keys=N.
+func byKeys(b *testing.B, bench func(b *testing.B, n int), keys ...int) {
+	if keys == nil {
+		keys = refreshKeys
+	}
+	for _, n := range keys {
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) { bench(b, n) })
+	}
+}
 
 type nopCloser struct{}
 
@@ -109,9 +127,11 @@ func newBenchMonitor(b *testing.B, n int) *Monitor[uint64] {
 	return m
 }
 
-func BenchmarkMonitorRefresh(b *testing.B) {
-	m := newBenchMonitor(b, benchConns)
-	order := benchOrder(benchConns)
+func BenchmarkMonitorRefresh(b *testing.B) { byKeys(b, benchMonitorRefresh) }
+
+func benchMonitorRefresh(b *testing.B, n int) {
+	m := newBenchMonitor(b, n)
+	order := benchOrder(n)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -126,15 +146,17 @@ func BenchmarkMonitorRefresh(b *testing.B) {
 // clock advances before every Touch, so every Touch moves its entry to
 // the tail of the list (as when connections are active less than once
 // per tick).
-func BenchmarkMonitorRefreshMove(b *testing.B) {
+func BenchmarkMonitorRefreshMove(b *testing.B) { byKeys(b, benchMonitorRefreshMove) }
+
+func benchMonitorRefreshMove(b *testing.B, n int) {
 	m, err := newMonitor(MonitorConfig[uint64]{IdleTimeout: time.Hour})
 	if err != nil {
 		b.Fatal(err)
 	}
-	for k := range uint64(benchConns) {
+	for k := range uint64(n) {
 		_ = m.Track(k, nopConn)
 	}
-	order := benchOrder(benchConns)
+	order := benchOrder(n)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -165,10 +187,12 @@ func BenchmarkClockCoarse(b *testing.B) {
 	runtime.KeepAlive(last)
 }
 
-func BenchmarkTimerRefresh(b *testing.B) {
-	s := newTimerSet(benchConns, time.Hour)
+func BenchmarkTimerRefresh(b *testing.B) { byKeys(b, benchTimerRefresh) }
+
+func benchTimerRefresh(b *testing.B, n int) {
+	s := newTimerSet(n, time.Hour)
 	defer s.stop()
-	order := benchOrder(benchConns)
+	order := benchOrder(n)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -179,12 +203,14 @@ func BenchmarkTimerRefresh(b *testing.B) {
 	}
 }
 
-func BenchmarkSeedQueueRefresh(b *testing.B) {
+func BenchmarkSeedQueueRefresh(b *testing.B) { byKeys(b, benchSeedQueueRefresh) }
+
+func benchSeedQueueRefresh(b *testing.B, n int) {
 	q := newSeedQueue()
-	for k := range uint64(benchConns) {
+	for k := range uint64(n) {
 		q.Track(k, nopConn)
 	}
-	order := benchOrder(benchConns)
+	order := benchOrder(n)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -193,6 +219,74 @@ func BenchmarkSeedQueueRefresh(b *testing.B) {
 			i = 0
 		}
 	}
+}
+
+// BenchmarkDeadlineRefresh is what most Go servers do instead of a
+// Monitor: a read deadline on each connection, pushed forward before
+// every read (SetReadDeadline(time.Now().Add(timeout))). It uses real
+// loopback TCP connections, and measures only the deadline: the read
+// itself would cost the same with a Monitor. 100,000 connections need
+// 100,000 descriptors; where the limit cannot be raised that far, the
+// 16,000 row shows the trend.
+func BenchmarkDeadlineRefresh(b *testing.B) {
+	byKeys(b, benchDeadlineRefresh, 1_000, 16_000, 100_000)
+}
+
+func benchDeadlineRefresh(b *testing.B, n int) {
+	conns := loopbackConns(b, n)
+	order := benchOrder(n)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if err := conns[order[i]].SetReadDeadline(time.Now().Add(time.Hour)); err != nil {
+			b.Fatal(err)
+		}
+		if i++; i == len(order) {
+			i = 0
+		}
+	}
+}
+
+// loopbackConns returns the server ends of n loopback TCP connections,
+// closed when b ends. Their clients are closed at once (a server's
+// deadline does not care), so n needs n+1 descriptors at a time, and the
+// connections are spread over listeners on 127.0.0.1-127.0.0.8 so that
+// the clients' ephemeral ports suffice.
+func loopbackConns(b *testing.B, n int) []*net.TCPConn {
+	b.Helper()
+	if err := raiseFileLimit(n + 1000); err != nil {
+		b.Skipf("%d connections need %d file descriptors: %v", n, n+1000, err)
+	}
+	const listeners = 8
+	conns := make([]*net.TCPConn, 0, n)
+	b.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	for l := range listeners {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.%d:0", l+1))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for range (n + l) / listeners {
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			s, err := ln.Accept()
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+			conns = append(conns, s.(*net.TCPConn))
+		}
+		ln.Close()
+	}
+	if len(conns) != n {
+		b.Fatalf("%d connections, want %d", len(conns), n)
+	}
+	return conns
 }
 
 // runParallel touches keys from order in every goroutine, each starting

@@ -25,15 +25,27 @@ step "Apply and Get against Go's SetKeepAliveConfig"
 go test -run '^$' -bench 'Apply|Get' -benchmem -count 10 . >"$out/apply.txt"
 $BENCHSTAT -col /impl "$out/apply.txt" | tee "$out/apply-benchstat.txt"
 
-step "heartbeat: Monitor refresh against time.Timer and the seeds' list+map queue"
+step "heartbeat: Monitor refresh against time.Timer, SetReadDeadline and the seeds' list+map queue"
 go test -run '^$' -bench 'Refresh|Memory|Expiry' -benchmem -count 6 -cpu 1,2 ./heartbeat/ >"$out/heartbeat.txt"
-# One benchmark per implementation becomes one column per implementation.
-sed -E 's/^Benchmark(Monitor|Timer|SeedQueue)(Refresh|RefreshParallel|Memory)(-[0-9]+)?/Benchmark\2\/impl=\1\3/' \
+# One benchmark per implementation becomes one column per implementation;
+# the keys=N sub-benchmarks stay rows.
+sed -E 's/^Benchmark(Monitor|Timer|SeedQueue|Deadline)(Refresh|RefreshParallel|Memory)([/[:space:]-])/Benchmark\2\/impl=\1\3/' \
 	"$out/heartbeat.txt" >"$out/heartbeat-by-impl.txt"
-$BENCHSTAT -col /impl -filter '/impl:(Monitor OR Timer OR SeedQueue)' "$out/heartbeat-by-impl.txt" | tee "$out/heartbeat-benchstat.txt"
+$BENCHSTAT -col /impl -filter '/impl:(Monitor OR Timer OR SeedQueue OR Deadline)' "$out/heartbeat-by-impl.txt" | tee "$out/heartbeat-benchstat.txt"
+
+step "heartbeat: refresh by key count, every implementation in the same process, 6 rounds"
+go test -c -o "$out/heartbeat.test" ./heartbeat/
+for round in 1 2 3 4 5 6; do
+	"$out/heartbeat.test" -test.run '^$' -test.bench '^Benchmark(Monitor|Timer|SeedQueue|Deadline)Refresh(Move)?$' -test.count 1
+done >"$out/heartbeat-rounds.txt"
+# Per round and key count: each baseline's ns/op over the Monitor's.
+awk '/^Benchmark[A-Za-z]+Refresh(Move)?\/keys=/ {
+		split($1, f, "/"); impl = f[1]; sub(/^Benchmark/, "", impl); keys = f[2]; sub(/-[0-9]+$/, "", keys)
+		if (impl == "MonitorRefresh") { mon[keys] = $3; next }
+		if (keys in mon) printf "%s %s: %.1fx\n", impl, keys, $3 / mon[keys]
+	}' "$out/heartbeat-rounds.txt" | sort | tee "$out/heartbeat-rounds-ratios.txt"
 
 step "heartbeat: two-core parallel refresh, Monitor and Timer in the same process, 6 rounds"
-go test -c -o "$out/heartbeat.test" ./heartbeat/
 for round in 1 2 3 4 5 6; do
 	"$out/heartbeat.test" -test.run '^$' -test.bench '^Benchmark(Monitor|Timer)RefreshParallel$' -test.cpu 2 -test.count 1
 done >"$out/heartbeat-parallel2.txt"
