@@ -5,100 +5,12 @@ import (
 	"time"
 )
 
-// A knob is one tunable of Config, in the order Apply sets them.
-type knob uint8
-
-const (
-	idle knob = iota
-	interval
-	count
-	userTimeout
-	numKnobs
-)
-
-// fieldNames are the Config field names of the knobs, for errors.
-var fieldNames = [numKnobs]string{"Idle", "Interval", "Count", "UserTimeout"}
-
-// A sockopt is how one OS implements one knob: a socket option, its unit and
-// its limits. The socket options are described as data so that one generic
-// get/set path serves every OS, and so that every OS's table, with its
-// arithmetic, is unit-tested on any OS.
-type sockopt struct {
-	name  string        // the OS's name for it, for errors; "" if the OS has none per socket
-	level int           // setsockopt level
-	opt   int           // setsockopt option name
-	unit  time.Duration // what one unit of the value means; 0 for a count
-	min   int           // smallest accepted value, in unit
-	max   int           // largest accepted value, in unit
-	// byIoctl: the OS sets this knob not with setsockopt but together
-	// with the other byIoctl knobs, in one call that also switches
-	// keepalive on and that nothing can read back (Windows'
-	// SIO_KEEPALIVE_VALS); level and opt are unused.
-	byIoctl bool
-	// inherited reports that a socket accepted from a listener starts with
-	// the listener's value, so a configured listener needs no system call
-	// per accepted connection for this knob.
-	inherited bool
-}
-
-// A platform is one OS's keepalive machinery.
-type platform struct {
-	goos  string
-	knobs [numKnobs]sockopt
-	// userTimeoutEndsProbes: a non-zero user timeout, not the probe count,
-	// decides when unanswered keepalive probes drop a connection (Linux's
-	// tcp_keepalive_timer).
-	userTimeoutEndsProbes bool
-	// fixedCount is the probe count of an OS that cannot set it per
-	// socket (Windows' SIO_KEEPALIVE_VALS: 10), 0 where unknown.
-	fixedCount int
-	// rearmIdle: the kernel arms its keepalive timer with the idle time
-	// just set only while SO_KEEPALIVE is on (XNU), so the idle time is
-	// set again once keepalive is on: the value asked, or the socket's own
-	// read back. SO_KEEPALIVE still comes after every timing, so a value
-	// refused half-way leaves keepalive as it was.
-	rearmIdle bool
-	// noKeepalive: the OS cannot even switch keepalive on per socket, so
-	// nothing can be applied or read (js, wasip1, plan9).
-	noKeepalive bool
-	// intervalTimesCount: Interval and Count cannot be set separately, only
-	// how long unanswered probing may last, Interval×Count, through the
-	// option, unit and limits of knobs[interval] (Solaris before 11.4:
-	// TCP_KEEPALIVE_ABORT_THRESHOLD); knobs[count] is empty. values then
-	// takes Interval and Count together or not at all (probeTime).
-	intervalTimesCount bool
-	// limits are the kernel's on knobs combined, where it keeps a sum or
-	// product of them in one variable of its own.
-	limits comboLimits
-}
-
-// comboLimits bound knobs combined, after rounding to the OS's units; zero
-// where the kernel sets no such bound.
-type comboLimits struct {
-	// probing bounds Interval*Count, how long unanswered probes go on.
-	probing time.Duration
-	// detection bounds Idle+Interval*Count, the whole detection time.
-	detection time.Duration
-}
-
-// noLimit is a comboLimits bound that does not bind.
-const noLimit = time.Duration(math.MaxInt64)
-
-// probingUnits is l.probing in whole units of unit, rounded down.
-func (l comboLimits) probingUnits(unit time.Duration) int64 {
-	return orNoLimit(l.probing) / int64(unit)
-}
-
-// detectionUnits is l.detection in whole units of unit, rounded down.
-func (l comboLimits) detectionUnits(unit time.Duration) int64 {
-	return orNoLimit(l.detection) / int64(unit)
-}
-
-func orNoLimit(d time.Duration) int64 {
-	if d <= 0 {
-		return int64(noLimit)
-	}
-	return int64(d)
+// Validate reports whether c is acceptable to this OS, without a system
+// call. Apply, ApplyRawConn and Control validate first too, so an invalid
+// Config never changes a socket.
+func (c Config) Validate() error {
+	_, err := c.values(native)
+	return err
 }
 
 // values is a validated Config in the OS's units, ready for setsockopt.
