@@ -25,6 +25,18 @@ step "Apply and Get against Go's SetKeepAliveConfig"
 go test -run '^$' -bench 'Apply|Get' -benchmem -count 10 . >"$out/apply.txt"
 $BENCHSTAT -col /impl "$out/apply.txt" | tee "$out/apply-benchstat.txt"
 
+step "Inspect against unix.GetsockoptTCPInfo"
+go test -run '^$' -bench 'Inspect' -benchmem -count 10 . >"$out/inspect.txt"
+$BENCHSTAT -col /impl "$out/inspect.txt" | tee "$out/inspect-benchstat.txt"
+# The same, each implementation in a process of its own, alternately.
+go test -c -o "$out/keepalive.test" .
+for _ in 1 2 3 4 5 6 7 8; do
+	for impl in 'xsys' 'keepalive$' 'keepalive-tls'; do
+		"$out/keepalive.test" -test.run '^$' -test.bench "Inspect/impl=$impl" -test.benchmem -test.benchtime 200000x
+	done
+done >"$out/inspect-alternating.txt"
+$BENCHSTAT -col /impl "$out/inspect-alternating.txt" | tee "$out/inspect-alternating-benchstat.txt"
+
 step "heartbeat: Monitor refresh against time.Timer, SetReadDeadline and the seeds' list+map queue"
 go test -run '^$' -bench 'Refresh|Memory|Expiry' -benchmem -count 6 -cpu 1,2 ./heartbeat/ >"$out/heartbeat.txt"
 # One benchmark per implementation becomes one column per implementation;
