@@ -4,6 +4,7 @@ package keepalive_test
 
 import (
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"time"
@@ -90,4 +91,30 @@ func ExampleDiagnose() {
 	// Output:
 	// EOF
 	// closed normally
+}
+
+// Known says which fields this OS reported; Has asks for several at once.
+func ExampleMetrics() {
+	h := keepalive.Health{Known: keepalive.MetricState | keepalive.MetricRTT}
+	fmt.Println(h.Known)
+	fmt.Println(h.Has(keepalive.MetricState), h.Has(keepalive.MetricState|keepalive.MetricProbes))
+	// Output:
+	// State, RTT
+	// true false
+}
+
+// A socket the kernel dropped can still be inspected until it is closed:
+// its state and counters say why it died, even when the error said only
+// io.EOF because another call got the real one first.
+func ExampleHealth_Diagnose() {
+	dropped := keepalive.Health{
+		State:  keepalive.StateClosed,
+		Probes: 2,
+		Known:  keepalive.MetricState | keepalive.MetricProbes | keepalive.MetricSendWindow,
+		// The peer's window was open: not a zero-window stall.
+		SendWindow: 65483,
+	}
+	fmt.Println(dropped.Diagnose(io.EOF))
+	// Output:
+	// keepalive probes unanswered
 }

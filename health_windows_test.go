@@ -2,11 +2,14 @@ package keepalive
 
 import (
 	"errors"
+	"io"
 	"net"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/windows"
 )
 
 // Windows 10 1703 and later answer SIO_TCP_INFO; Wine (8 and 10) answers
@@ -53,4 +56,25 @@ func TestInspectWindowsConns(t *testing.T) {
 	require.NoError(t, c.Close())
 	_, err = Inspect(c)
 	assert.ErrorIs(t, err, net.ErrClosed)
+}
+
+// Windows reports neither probe counts nor idle times: no prediction, and
+// Diagnose goes by Winsock's errors.
+func TestPredictAndDiagnoseWindows(t *testing.T) {
+	c, _ := pair(t)
+	h, _ := Inspect(c)
+	p := h.Predict(State{Enabled: true})
+	assert.False(t, p.Known)
+	assert.Contains(t, p.String(), "cannot predict: ")
+
+	var nothing Health
+	op := func(errno windows.Errno) error {
+		return &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("wsarecv", errno)}
+	}
+	assert.Equal(t, CauseReset, nothing.Diagnose(op(windows.WSAECONNRESET)))
+	assert.Equal(t, CauseUnreachable, nothing.Diagnose(op(windows.WSAEHOSTUNREACH)))
+	assert.Equal(t, CauseUnknown, nothing.Diagnose(op(windows.WSAETIMEDOUT)), "timed out, but on what?")
+	assert.Equal(t, CauseClosed, nothing.Diagnose(io.EOF))
+	dropped := Health{State: StateClosed, Unacked: 10, SendWindow: 1000, Known: MetricState | MetricUnacked | MetricSendWindow}
+	assert.Equal(t, CauseUnacked, dropped.Diagnose(op(windows.WSAETIMEDOUT)))
 }
