@@ -29,12 +29,12 @@ func ExampleInspect() {
 		log.Fatal(err)
 	}
 	fmt.Println(h.State)
-	fmt.Println("unanswered probes:", h.Probes, "unacknowledged bytes:", h.Unacked)
+	fmt.Println("unanswered probes:", h.Probes, "unacknowledged bytes:", h.UnackedBytes)
 	fmt.Println("reported:", h.Known)
 	// Output:
 	// ESTABLISHED
 	// unanswered probes: 0 unacknowledged bytes: 0
-	// reported: State, Probes, Retransmits, Backoff, RTO, Unacked, NotSent, SendWindow, SinceReceived, SinceSent, RTT
+	// reported: State, Probes, Retransmits, Backoff, RTO, UnackedBytes, NotSentBytes, SendWindow, SinceReceived, SinceSent, RTT
 }
 
 // Predict says when the kernel will drop a connection if nothing more

@@ -25,11 +25,12 @@ type Health struct {
 	Backoff int
 	// RTO is the current retransmission timeout, backoff included.
 	RTO time.Duration
-	// Unacked is how many bytes were sent and not yet acknowledged.
-	Unacked int
-	// NotSent is how many bytes the application wrote that the kernel has
+	// UnackedBytes is how many bytes were sent and not yet acknowledged
+	// (ss and tcpi_unacked count segments instead).
+	UnackedBytes int
+	// NotSentBytes is how many bytes the application wrote that the kernel has
 	// not sent yet (send window or congestion window full).
-	NotSent int
+	NotSentBytes int
 	// SendWindow is how many bytes the peer last said it can take: 0 means
 	// its receive buffer is full (it stopped reading).
 	SendWindow int
@@ -59,8 +60,8 @@ const (
 	MetricRetransmits
 	MetricBackoff
 	MetricRTO
-	MetricUnacked
-	MetricNotSent
+	MetricUnackedBytes
+	MetricNotSentBytes
 	MetricSendWindow
 	MetricSinceReceived
 	MetricSinceSent
@@ -69,7 +70,7 @@ const (
 )
 
 var metricNames = [numMetrics]string{
-	"State", "Probes", "Retransmits", "Backoff", "RTO", "Unacked", "NotSent",
+	"State", "Probes", "Retransmits", "Backoff", "RTO", "UnackedBytes", "NotSentBytes",
 	"SendWindow", "SinceReceived", "SinceSent", "RTT",
 }
 

@@ -64,8 +64,8 @@ func inspectFD(fd uintptr, h *Health) error {
 	}
 	// Before FreeBSD 14 these are padding, zeroed.
 	if info.sndUna != 0 || info.sndMax != 0 {
-		h.Unacked = int(info.sndMax - info.sndUna)
-		h.Known |= MetricUnacked
+		h.UnackedBytes = int(info.sndMax - info.sndUna)
+		h.Known |= MetricUnackedBytes
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ var (
 // h. Times in it are in milliseconds (tcpi_last_*) or microseconds (tcpi_rto,
 // tcpi_rtt).
 //
-// Unacked is in bytes, and tcp_info counts unacknowledged segments
+// UnackedBytes is in bytes, and tcp_info counts unacknowledged segments
 // (tcpi_unacked) only: the bytes are SIOCOUTQ (written and not yet
 // acknowledged) minus tcpi_notsent_bytes, one more system call, made only
 // when segments are in flight or the connection is closed (a dead socket
@@ -71,15 +71,15 @@ func inspectFD(fd uintptr, h *Health) error {
 	if n < notsentEnd {
 		return nil
 	}
-	h.NotSent = int(info.Notsent_bytes)
-	h.Known |= MetricNotSent
+	h.NotSentBytes = int(info.Notsent_bytes)
+	h.Known |= MetricNotSentBytes
 	if info.Unacked == 0 && h.State != StateClosed {
-		h.Known |= MetricUnacked
+		h.Known |= MetricUnackedBytes
 		return nil
 	}
 	if queued, err := ioctlInt(fd, unix.SIOCOUTQ); err == nil {
-		h.Unacked = max(0, queued-h.NotSent)
-		h.Known |= MetricUnacked
+		h.UnackedBytes = max(0, queued-h.NotSentBytes)
+		h.Known |= MetricUnackedBytes
 	}
 	return nil
 }

@@ -38,7 +38,7 @@ func sendQueue(t testing.TB, conn *net.TCPConn) int {
 }
 
 const linuxMetrics = MetricState | MetricProbes | MetricRetransmits | MetricBackoff | MetricRTO |
-	MetricUnacked | MetricNotSent | MetricSendWindow | MetricSinceReceived | MetricSinceSent | MetricRTT
+	MetricUnackedBytes | MetricNotSentBytes | MetricSendWindow | MetricSinceReceived | MetricSinceSent | MetricRTT
 
 func TestInspectMatchesTCPInfo(t *testing.T) {
 	c, s := pair(t)
@@ -61,8 +61,8 @@ func TestInspectMatchesTCPInfo(t *testing.T) {
 	assert.Equal(t, time.Duration(raw.Rtt)*time.Microsecond, h.RTT)
 	assert.Equal(t, int(raw.Snd_wnd), h.SendWindow)
 	assert.Positive(t, h.SendWindow)
-	assert.Zero(t, h.Unacked)
-	assert.Zero(t, h.NotSent)
+	assert.Zero(t, h.UnackedBytes)
+	assert.Zero(t, h.NotSentBytes)
 	// Both reads are a moment apart: the idle times may differ by a tick.
 	since := time.Duration(min(raw.Last_data_recv, raw.Last_ack_recv)) * time.Millisecond
 	assert.InDelta(t, since.Seconds(), h.SinceReceived.Seconds(), 0.02)
@@ -71,8 +71,8 @@ func TestInspectMatchesTCPInfo(t *testing.T) {
 	assert.Less(t, h.SinceReceived, 2*time.Second)
 }
 
-// Unacked counts bytes, as SIOCOUTQ does, while the peer acknowledges
-// nothing; NotSent what waits behind a full window.
+// UnackedBytes counts bytes, as SIOCOUTQ does, while the peer
+// acknowledges nothing; NotSentBytes what waits behind a full window.
 func TestInspectQueuedBytes(t *testing.T) {
 	t.Parallel()
 	if keepalivetest.RunIsolated(t) {
@@ -85,10 +85,10 @@ func TestInspectQueuedBytes(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	h, err := Inspect(c)
 	require.NoError(t, err)
-	assert.True(t, h.Has(MetricUnacked|MetricNotSent))
-	assert.Equal(t, 1000, h.Unacked)
+	assert.True(t, h.Has(MetricUnackedBytes|MetricNotSentBytes))
+	assert.Equal(t, 1000, h.UnackedBytes)
 	assert.Equal(t, 1000, sendQueue(t, c))
-	assert.Zero(t, h.NotSent)
+	assert.Zero(t, h.NotSentBytes)
 	assert.NotZero(t, rawTCPInfo(t, c).Unacked)
 }
 
@@ -108,9 +108,9 @@ func TestInspectNotSent(t *testing.T) {
 	require.NoError(t, err)
 	raw := rawTCPInfo(t, c)
 	assert.Zero(t, h.SendWindow, "the peer's window is full")
-	assert.Positive(t, h.NotSent)
-	assert.Equal(t, int(raw.Notsent_bytes), h.NotSent)
-	assert.Equal(t, sendQueue(t, c)-h.NotSent, h.Unacked)
+	assert.Positive(t, h.NotSentBytes)
+	assert.Equal(t, int(raw.Notsent_bytes), h.NotSentBytes)
+	assert.Equal(t, sendQueue(t, c)-h.NotSentBytes, h.UnackedBytes)
 }
 
 func TestInspectWhichConns(t *testing.T) {
@@ -188,13 +188,13 @@ func TestInspectZeroAllocationsInFlight(t *testing.T) {
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = Inspect(tc) }))
 	h, err := Inspect(tc)
 	require.NoError(t, err)
-	assert.Equal(t, len("unacknowledged"), h.Unacked)
+	assert.Equal(t, len("unacknowledged"), h.UnackedBytes)
 }
 
 func TestMetricsString(t *testing.T) {
 	assert.Equal(t, "none", Metrics(0).String())
 	assert.Equal(t, "State, RTT", (MetricState | MetricRTT).String())
-	assert.Equal(t, "State, Probes, Retransmits, Backoff, RTO, Unacked, NotSent, SendWindow, SinceReceived, SinceSent, RTT", linuxMetrics.String())
+	assert.Equal(t, "State, Probes, Retransmits, Backoff, RTO, UnackedBytes, NotSentBytes, SendWindow, SinceReceived, SinceSent, RTT", linuxMetrics.String())
 }
 
 func TestTCPStateString(t *testing.T) {

@@ -69,10 +69,10 @@ func inspectFD(fd uintptr, h *Health) error {
 		return e
 	}
 	h.State = fromTable(windowsStates[:], info.state)
-	h.Unacked = int(info.bytesInFlight)
+	h.UnackedBytes = int(info.bytesInFlight)
 	h.SendWindow = int(info.sndWnd)
 	h.RTT = time.Duration(info.rttUs) * time.Microsecond
-	h.Known = MetricUnacked | MetricSendWindow | MetricRTT
+	h.Known = MetricUnackedBytes | MetricSendWindow | MetricRTT
 	if h.State != StateUnknown {
 		h.Known |= MetricState
 	}

@@ -27,7 +27,7 @@ func TestInspectWindows(t *testing.T) {
 	}
 	require.NoError(t, err)
 	assert.Equal(t, StateEstablished, h.State)
-	assert.Equal(t, MetricState|MetricUnacked|MetricSendWindow|MetricRTT, h.Known)
+	assert.Equal(t, MetricState|MetricUnackedBytes|MetricSendWindow|MetricRTT, h.Known)
 	assert.Positive(t, h.SendWindow)
 }
 
@@ -75,6 +75,6 @@ func TestPredictAndDiagnoseWindows(t *testing.T) {
 	assert.Equal(t, CauseUnreachable, nothing.Diagnose(op(windows.WSAEHOSTUNREACH)))
 	assert.Equal(t, CauseUnknown, nothing.Diagnose(op(windows.WSAETIMEDOUT)), "timed out, but on what?")
 	assert.Equal(t, CauseClosed, nothing.Diagnose(io.EOF))
-	dropped := Health{State: StateClosed, Unacked: 10, SendWindow: 1000, Known: MetricState | MetricUnacked | MetricSendWindow}
+	dropped := Health{State: StateClosed, UnackedBytes: 10, SendWindow: 1000, Known: MetricState | MetricUnackedBytes | MetricSendWindow}
 	assert.Equal(t, CauseUnacked, dropped.Diagnose(op(windows.WSAETIMEDOUT)))
 }

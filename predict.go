@@ -50,7 +50,7 @@ type kernelTimers struct {
 
 // predictionNeeds is what Health.Predict reads.
 const predictionNeeds = MetricState | MetricProbes | MetricRetransmits | MetricBackoff | MetricRTO |
-	MetricUnacked | MetricNotSent | MetricSendWindow | MetricSinceReceived | MetricSinceSent
+	MetricUnackedBytes | MetricNotSentBytes | MetricSendWindow | MetricSinceReceived | MetricSinceSent
 
 // Predict says how long after h was read the kernel will drop the
 // connection if nothing more arrives from the peer, given s, the
@@ -107,11 +107,11 @@ func (h Health) predict(s State, k *kernelTimers) Prediction {
 		return Prediction{Why: "the connection is " + h.State.String() + ", not ESTABLISHED or CLOSE-WAIT"}
 	}
 	switch {
-	case h.Unacked > 0 || h.Retransmits > 0:
+	case h.UnackedBytes > 0 || h.Retransmits > 0:
 		return h.untilRetransmissionsEnd(s.Config.UserTimeout, k)
-	case h.NotSent > 0 && h.SendWindow == 0:
+	case h.NotSentBytes > 0 && h.SendWindow == 0:
 		return h.untilZeroWindowProbesEnd(s.Config.UserTimeout, k)
-	case h.NotSent > 0:
+	case h.NotSentBytes > 0:
 		return Prediction{Why: "data is about to be sent"}
 	}
 	return h.untilKeepaliveEnds(s)

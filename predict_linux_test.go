@@ -185,7 +185,7 @@ func TestPredictNeverAndUnknown(t *testing.T) {
 	macOS := Health{State: StateEstablished, Known: MetricState | MetricSendWindow | MetricRTT}
 	p := macOS.predict(State{Enabled: true}, k)
 	assert.False(t, p.Known)
-	assert.Equal(t, "cannot predict: the OS does not report Probes, Retransmits, Backoff, RTO, Unacked, NotSent, SinceReceived, SinceSent", p.String())
+	assert.Equal(t, "cannot predict: the OS does not report Probes, Retransmits, Backoff, RTO, UnackedBytes, NotSentBytes, SinceReceived, SinceSent", p.String())
 	assert.False(t, idle.predict(State{Enabled: true}, nil).Known)
 
 	closed := idle
@@ -204,7 +204,7 @@ func TestPredictCappedRTO(t *testing.T) {
 	k := &kernelTimers{retries2: 15, rtoMin: 200 * time.Millisecond, rtoMax: 120 * time.Second}
 	// Read 4 minutes after the write: ten retransmissions, the last one
 	// (at 3m24.6s) 35.4 s ago.
-	h := Health{State: StateEstablished, Known: linuxMetrics, SendWindow: 65536, Unacked: 14,
+	h := Health{State: StateEstablished, Known: linuxMetrics, SendWindow: 65536, UnackedBytes: 14,
 		Retransmits: 10, Backoff: 10, RTO: 120 * time.Second, SinceSent: 35400 * time.Millisecond, RTT: 30 * time.Microsecond}
 	p := h.predict(State{}, k)
 	require.True(t, p.Known)

@@ -106,9 +106,9 @@ func (h Health) Diagnose(err error) Cause {
 // reports on it.
 func (h Health) deathCause() Cause {
 	switch {
-	case h.Has(MetricSendWindow) && h.SendWindow == 0 && (h.NotSent > 0 || h.Unacked > 0):
+	case h.Has(MetricSendWindow) && h.SendWindow == 0 && (h.NotSentBytes > 0 || h.UnackedBytes > 0):
 		return CauseZeroWindow
-	case h.Retransmits > 0 || h.Unacked > 0:
+	case h.Retransmits > 0 || h.UnackedBytes > 0:
 		return CauseUnacked
 	case h.Probes > 0:
 		return CauseKeepalive

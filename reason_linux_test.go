@@ -57,7 +57,7 @@ func TestPostMortemKeepalive(t *testing.T) {
 			assert.Equal(t, StateClosed, h.State)
 			assert.Equal(t, c.probes, h.Probes)
 			assert.Zero(t, h.Retransmits)
-			assert.Zero(t, h.Unacked)
+			assert.Zero(t, h.UnackedBytes)
 			assert.Zero(t, soError(t, client), "SO_ERROR: the error was delivered to Read")
 			assert.Equal(t, CauseKeepalive, h.Diagnose(err))
 			assert.Equal(t, CauseKeepalive, Diagnose(client, err))
@@ -88,7 +88,7 @@ func TestPostMortemDataInFlight(t *testing.T) {
 	assert.Equal(t, 3, h.Retransmits, "retransmitted at 0.4, 0.8 and 1.6 s")
 	assert.Zero(t, h.Backoff)
 	assert.Zero(t, h.Probes)
-	assert.Equal(t, len("unacknowledged"), h.Unacked)
+	assert.Equal(t, len("unacknowledged"), h.UnackedBytes)
 	assert.Zero(t, tcpInfo(t, client).Unacked, "the kernel's segment count is reset")
 	assert.Equal(t, CauseUnacked, h.Diagnose(err))
 }

@@ -37,7 +37,7 @@ func stall(t *testing.T, client, server *net.TCPConn, start time.Time) <-chan fa
 	for {
 		h, err := Inspect(client)
 		require.NoError(t, err)
-		if h.SendWindow == 0 && h.NotSent > 0 {
+		if h.SendWindow == 0 && h.NotSentBytes > 0 {
 			return failed
 		}
 		require.True(t, time.Now().Before(deadline), "the window did not close: %+v", h)
@@ -109,7 +109,7 @@ func TestZeroWindowPeerStopsReading(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, StateClosed, h.State)
 		assert.Zero(t, h.SendWindow)
-		assert.Positive(t, h.NotSent)
+		assert.Positive(t, h.NotSentBytes)
 		assert.Equal(t, CauseZeroWindow, h.Diagnose(w.err))
 		assert.Equal(t, CauseZeroWindow, h.Diagnose(r.err), "io.EOF on a CLOSED socket is not a normal close")
 		checkPredictions(t, samples, w.at, 250*time.Millisecond, cfg.UserTimeout, CauseZeroWindow)

@@ -124,7 +124,7 @@ Run it as root, or let an ordinary user create user namespaces
 				predicted = now + p.In
 			}
 			fmt.Printf("%5.1fs %-11v probes %d/%d, retransmits %d, unacked %dB, %s\n",
-				now.Seconds(), h.State, h.Probes, state.Config.Count, h.Retransmits, h.Unacked, countdown)
+				now.Seconds(), h.State, h.Probes, state.Config.Count, h.Retransmits, h.UnackedBytes, countdown)
 		case err := <-failed:
 			took := time.Since(start)
 			cause := keepalive.Diagnose(client, err)
