@@ -118,7 +118,7 @@ func getAll(p *platform, fd uintptr, s *State) error {
 	s.Enabled = on != 0
 	for k := range numKnobs {
 		o := &p.knobs[k]
-		if o.name == "" || o.byIoctl || p.intervalTimesCount && (k == interval || k == count) {
+		if o.name == "" || o.byIoctl || p.jointProbing != nil && (k == interval || k == count) {
 			s.Unknown |= fieldOf(k)
 			continue
 		}

@@ -36,8 +36,8 @@ const (
 )
 
 var solarisLegacy = platform{
-	goos:               "solaris",
-	intervalTimesCount: true,
+	goos:         "solaris",
+	jointProbing: probeTime,
 	knobs: [numKnobs]sockopt{
 		idle:        {name: "TCP_KEEPALIVE_THRESHOLD", level: ipprotoTCP, opt: solarisTCPKeepaliveThreshold, unit: time.Millisecond, min: solarisLegacyMinIdleMillis, max: solarisLegacyMaxIdleMillis},
 		interval:    {name: "TCP_KEEPALIVE_ABORT_THRESHOLD", level: ipprotoTCP, opt: solarisTCPKeepaliveAbortThreshold, unit: time.Millisecond, min: 1, max: math.MaxInt32},
@@ -45,15 +45,15 @@ var solarisLegacy = platform{
 	},
 }
 
-// probeTime is values' part for a platform with intervalTimesCount: it
-// stores Interval, rounded up to knobs[interval]'s unit, times Count as
-// v's interval, or nothing if both are zero. One without the other cannot
-// be set, and is an error wrapping ErrUnsupported, before any system
-// call. Out of range, the error gives the Interval range that this Count
-// allows (or Count's own range, if no Interval fits).
-func (c Config) probeTime(p *platform, v *values) error {
+// probeTime is the legacy table's jointProbing: it returns Interval,
+// rounded up to knobs[interval]'s unit, times Count, or 0 if both are
+// zero. One without the other cannot be set, and is an error wrapping
+// ErrUnsupported, before any system call. Out of range, the error gives
+// the Interval range that this Count allows (or Count's own range, if no
+// Interval fits).
+func probeTime(c Config, p *platform) (int, error) {
 	if c.Interval == 0 && c.Count == 0 {
-		return nil
+		return 0, nil
 	}
 	o := &p.knobs[interval]
 	if c.Interval == 0 || c.Count == 0 {
@@ -61,20 +61,19 @@ func (c Config) probeTime(p *platform, v *values) error {
 		if c.Interval == 0 {
 			have, need = need, have
 		}
-		return fmt.Errorf("%w: %s sets Interval and Count only together, as %s = Interval×Count: %s needs %s too",
+		return 0, fmt.Errorf("%w: %s sets Interval and Count only together, as %s = Interval×Count: %s needs %s too",
 			ErrUnsupported, p.goos, o.name, have, need)
 	}
 	cnt := int64(c.Count) // positive: values checked the sign
 	if cnt > int64(o.max) {
-		return &RangeError{Field: "Count", Option: o.name, OS: p.goos, Value: cnt, Min: 1, Max: int64(o.max)}
+		return 0, &RangeError{Field: "Count", Option: o.name, OS: p.goos, Value: cnt, Min: 1, Max: int64(o.max)}
 	}
 	lo, hi := (int64(o.min)+cnt-1)/cnt, int64(o.max)/cnt // Interval's range, in units
 	u := roundUp(int64(c.Interval), o.unit)
 	if u < lo || u > hi {
-		return &RangeError{Field: "Interval", Option: o.name, OS: p.goos, Value: int64(c.Interval), Min: lo * unitOf(o), Max: hi * unitOf(o)}
+		return 0, &RangeError{Field: "Interval", Option: o.name, OS: p.goos, Value: int64(c.Interval), Min: lo * unitOf(o), Max: hi * unitOf(o)}
 	}
-	v.v[interval], v.set[interval] = int(u*cnt), true
-	return nil
+	return int(u * cnt), nil
 }
 
 // solarisHasKeepIdle reports whether a Solaris whose uname version is

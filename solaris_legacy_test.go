@@ -13,8 +13,8 @@ import (
 func TestSolarisLegacyTable(t *testing.T) {
 	p := &solarisLegacy
 	assert.Equal(t, "solaris", p.goos)
-	assert.True(t, p.intervalTimesCount)
-	assert.False(t, solaris.intervalTimesCount, "11.4 sets Interval and Count separately")
+	assert.NotNil(t, p.jointProbing)
+	assert.Nil(t, solaris.jointProbing, "11.4 sets Interval and Count separately")
 	assert.Equal(t, sockopt{}, p.knobs[count], "Count has no option of its own")
 	for _, o := range p.knobs {
 		assert.False(t, o.inherited, "%s: not documented", o.name)

@@ -61,12 +61,14 @@ type platform struct {
 	// noKeepalive: the OS cannot even switch keepalive on per socket, so
 	// nothing can be applied or read (js, wasip1, plan9).
 	noKeepalive bool
-	// intervalTimesCount: Interval and Count cannot be set separately, only
-	// how long unanswered probing may last, Interval×Count, through the
-	// option, unit and limits of knobs[interval] (Solaris before 11.4:
-	// TCP_KEEPALIVE_ABORT_THRESHOLD); knobs[count] is empty. values then
-	// takes Interval and Count together or not at all (probeTime).
-	intervalTimesCount bool
+	// jointProbing, where not nil, validates and converts Interval and
+	// Count together, for an OS that takes only how long unanswered
+	// probing may last, Interval×Count, through the option, unit and
+	// limits of knobs[interval]; knobs[count] is then empty, and neither
+	// can be read back. It returns the value for knobs[interval], 0 if c
+	// sets neither. (It takes and returns values, not a pointer into the
+	// caller's frame, so that Apply stays free of allocations.)
+	jointProbing func(c Config, p *platform) (int, error)
 	// limits are the kernel's on knobs combined, where it keeps a sum or
 	// product of them in one variable of its own.
 	limits comboLimits

@@ -35,7 +35,7 @@ func (c Config) values(p *platform) (values, error) {
 		if x < 0 {
 			return values{}, &RangeError{Field: fieldNames[k], Option: o.name, OS: p.goos, Value: x}
 		}
-		if p.intervalTimesCount && (knob(k) == interval || knob(k) == count) {
+		if p.jointProbing != nil && (knob(k) == interval || knob(k) == count) {
 			continue // below, together
 		}
 		if o.name == "" {
@@ -52,10 +52,12 @@ func (c Config) values(p *platform) (values, error) {
 		v.v[k] = int(n)
 		v.set[k] = true
 	}
-	if p.intervalTimesCount {
-		if err := c.probeTime(p, &v); err != nil {
+	if p.jointProbing != nil {
+		n, err := p.jointProbing(c, p)
+		if err != nil {
 			return values{}, err
 		}
+		v.v[interval], v.set[interval] = n, n != 0
 	}
 	if err := p.limits.check(p, &v); err != nil {
 		return values{}, err
