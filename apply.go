@@ -218,7 +218,7 @@ func (op *sockOp) nothing() error {
 		op.s.Unknown = FieldIdle | FieldInterval | FieldCount | FieldUserTimeout
 		missing = op.s.Unknown
 	}
-	return nothingDone(native, op.kind, missing)
+	return nothingDone(native, missing, op.kind == opGet || op.kind == opInspect)
 }
 
 // maxUnwrap bounds how many NetConn layers are peeled off, so a wrapper

@@ -92,26 +92,17 @@ type UnsupportedError struct {
 	why string // what kept Missing from holding, for Error
 }
 
-// Reasons for UnsupportedError.why: formats of the OS and the missing
-// fields.
+// Reasons for UnsupportedError.why: formats of the OS, the missing fields
+// and the fields set. The listen helpers have reasons of their own.
 const (
-	whyNoOption    = "%s has no per-socket option for %s"
-	whyNotHere     = "%s cannot set %s on this socket"
-	whyNotAccepted = "%s: accepted sockets do not inherit %s from their listener"
-	whyNotListener = "%s: this listener's socket lacks %s, and so may the connections it accepts"
-	whyNothing     = "%s has no per-socket TCP keepalive: nothing applied%.0s"
-	whyNothingRead = "%s has no per-socket TCP keepalive: nothing read%.0s"
+	whyNoOption    = "%s has no per-socket option for %s (set: %s)"
+	whyNotHere     = "%s cannot set %s on this socket (set: %s)"
+	whyNothing     = "%s has no per-socket TCP keepalive: nothing applied%.0s%.0s"
+	whyNothingRead = "%s has no per-socket TCP keepalive: nothing read%.0s%.0s"
 )
 
 func (e *UnsupportedError) Error() string {
-	msg := "keepalive: " + fmt.Sprintf(e.why, e.OS, e.Missing)
-	if !e.Enabled {
-		return msg
-	}
-	msg += " (set: " + e.Set.String() + ")"
-	if e.why == whyNotAccepted {
-		msg += "; use Config.Listen or Config.Listener"
-	}
+	msg := "keepalive: " + fmt.Sprintf(e.why, e.OS, e.Missing, e.Set)
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
@@ -126,11 +117,11 @@ func (e *UnsupportedError) Unwrap() []error {
 	return []error{ErrUnsupported, e.Err}
 }
 
-// nothingDone is the error of op on an OS that has no per-socket
-// keepalive at all.
-func nothingDone(p *platform, op opKind, missing Fields) error {
+// nothingDone is the error of an operation on an OS that has no
+// per-socket keepalive at all: nothing applied, or nothing read.
+func nothingDone(p *platform, missing Fields, read bool) error {
 	why := whyNothing
-	if op == opGet || op == opInspect {
+	if read {
 		why = whyNothingRead
 	}
 	return &UnsupportedError{OS: p.goos, Missing: missing, why: why}

@@ -13,10 +13,10 @@ import (
 // before it does (sockOp.nothing); the functions below are never reached.
 var native = &platform{goos: runtime.GOOS, noKeepalive: true}
 
-func checkTCP(uintptr) error                   { return nothingDone(native, opApply, 0) }
-func setAll(*platform, uintptr, *values) error { return nothingDone(native, opApply, 0) }
-func setEnabled(uintptr, bool) error           { return nothingDone(native, opDisable, 0) }
-func getAll(*platform, uintptr, *State) error  { return nothingDone(native, opGet, 0) }
+func checkTCP(uintptr) error                   { return nothingDone(native, 0, false) }
+func setAll(*platform, uintptr, *values) error { return nothingDone(native, 0, false) }
+func setEnabled(uintptr, bool) error           { return nothingDone(native, 0, false) }
+func getAll(*platform, uintptr, *State) error  { return nothingDone(native, 0, true) }
 
 func optionMissing(err error) bool { return errors.Is(err, errors.ErrUnsupported) }
 

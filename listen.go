@@ -8,6 +8,12 @@ import (
 	"syscall"
 )
 
+// Reasons for an *UnsupportedError of the listen helpers (see errors.go).
+const (
+	whyNotAccepted = "%s: accepted sockets do not inherit %s from their listener (set: %s); use Config.Listen or Config.Listener"
+	whyNotListener = "%s: this listener's socket lacks %s, and so may the connections it accepts (set: %s)"
+)
+
 // ListenConfig returns a copy of base (a zero ListenConfig if base is nil)
 // that applies c to every TCP listening socket. It listens on every network
 // base could; a UDP or Unix socket is left untouched.

@@ -69,7 +69,7 @@ func setAll(p *platform, fd uintptr, v *values) error {
 			return err
 		}
 		if p.rearmIdle {
-			if err := rearmIdle(p, fd, v); err != nil {
+			if err := setIdleAgain(p, fd, v); err != nil {
 				return err
 			}
 		}
@@ -77,9 +77,9 @@ func setAll(p *platform, fd uintptr, v *values) error {
 	return v.shortfall(p, lacking, lackErr)
 }
 
-// rearmIdle sets p's idle option again, keepalive being on: to v's value,
+// setIdleAgain sets p's idle option again, keepalive being on: to v's value,
 // or where v leaves Idle alone, to the one the socket holds.
-func rearmIdle(p *platform, fd uintptr, v *values) error {
+func setIdleAgain(p *platform, fd uintptr, v *values) error {
 	o := &p.knobs[idle]
 	n := v.v[idle]
 	if !v.set[idle] {

@@ -240,7 +240,7 @@ func TestNothingApplied(t *testing.T) {
 		assert.False(t, tolerated(err, nil))
 	}
 	var ue *UnsupportedError
-	require.ErrorAs(t, nothingDone(none, opGet, FieldIdle), &ue)
+	require.ErrorAs(t, nothingDone(none, FieldIdle, true), &ue)
 	assert.EqualError(t, ue, "keepalive: plan9 has no per-socket TCP keepalive: nothing read")
 
 	// A helper that announced keepalive on does not take a socket where

@@ -124,7 +124,7 @@ func saturatingAdd(a, b int64) int64 {
 func (v *values) shortfall(p *platform, lacking Fields, err error) error {
 	missing := fieldsOf(&v.missing)
 	if p.noKeepalive {
-		return nothingDone(p, opApply, missing)
+		return nothingDone(p, missing, false)
 	}
 	if missing == 0 && lacking == 0 {
 		return nil
