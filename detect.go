@@ -54,12 +54,8 @@ func (c Config) detectionBound(p *platform) (time.Duration, error) {
 	}
 	idle, interval := round(c.Idle, idle), round(c.Interval, interval)
 	probes := time.Duration(c.Count)
-	if p.userTimeoutEndsProbes && c.UserTimeout > 0 {
-		// The timer fires at Idle (first probe), then every Interval; at
-		// each of those after the first it drops the connection once
-		// UserTimeout has passed since the last segment received.
-		ut := round(c.UserTimeout, userTimeout)
-		probes = max(1, (ut-idle+interval-1)/interval)
+	if p.userTimeoutEndsProbing != nil && c.UserTimeout > 0 {
+		probes = p.userTimeoutEndsProbing(idle, interval, round(c.UserTimeout, userTimeout))
 	}
 	return idle + interval*probes, nil
 }

@@ -28,6 +28,11 @@ const ipprotoTCP = 6
 // (include/net/tcp.h); TCP_USER_TIMEOUT in milliseconds. An accepted socket
 // is a copy of its listener (inet_csk_clone_lock), so it starts with all
 // four, and SO_KEEPALIVE, as the listener had them.
+//
+// With TCP_USER_TIMEOUT set, the keepalive timer drops an idle connection
+// at the first firing after the first probe at which the user timeout has
+// passed since the last segment received, instead of after TCP_KEEPCNT
+// probes (net/ipv4/tcp_timer.c, tcp_keepalive_timer): linuxProbing.
 const (
 	linuxTCPKeepIdle    = 0x4
 	linuxTCPKeepIntvl   = 0x5
@@ -36,14 +41,22 @@ const (
 )
 
 var linux = platform{
-	goos:                  "linux",
-	userTimeoutEndsProbes: true,
+	goos:                   "linux",
+	userTimeoutEndsProbing: linuxProbing,
 	knobs: [numKnobs]sockopt{
 		idle:        {name: "TCP_KEEPIDLE", level: ipprotoTCP, opt: linuxTCPKeepIdle, unit: time.Second, min: 1, max: 32767, inherited: true},
 		interval:    {name: "TCP_KEEPINTVL", level: ipprotoTCP, opt: linuxTCPKeepIntvl, unit: time.Second, min: 1, max: 32767, inherited: true},
 		count:       {name: "TCP_KEEPCNT", level: ipprotoTCP, opt: linuxTCPKeepCnt, min: 1, max: 127, inherited: true},
 		userTimeout: {name: "TCP_USER_TIMEOUT", level: ipprotoTCP, opt: linuxTCPUserTimeout, unit: time.Millisecond, min: 1, max: math.MaxInt32, inherited: true},
 	},
+}
+
+// linuxProbing is how many probe intervals Linux's keepalive timer lets pass
+// with a user timeout: it fires at idle (the first probe), then every
+// interval, and drops the connection at the first firing after the first
+// at which the user timeout has passed.
+func linuxProbing(idle, interval, userTimeout time.Duration) time.Duration {
+	return max(1, (userTimeout-idle+interval-1)/interval)
 }
 
 // Darwin (macOS, iOS): TCP_KEEPALIVE is the idle time. TCP_KEEPALIVE and

@@ -107,7 +107,7 @@ func describeKnob(p *platform, k knob) string {
 	if o.inherited {
 		notes = append(notes, "inherited")
 	}
-	if k == userTimeout && p.userTimeoutEndsProbes {
+	if k == userTimeout && p.userTimeoutEndsProbing != nil {
 		notes = append(notes, "also ends the probing of an idle connection")
 	}
 	if k == idle && p.rearmIdle {

@@ -45,10 +45,11 @@ type sockopt struct {
 type platform struct {
 	goos  string
 	knobs [numKnobs]sockopt
-	// userTimeoutEndsProbes: a non-zero user timeout, not the probe count,
-	// decides when unanswered keepalive probes drop a connection (Linux's
-	// tcp_keepalive_timer).
-	userTimeoutEndsProbes bool
+	// userTimeoutEndsProbing, where not nil, is the kernel's rule for an
+	// idle connection with a user timeout: that timeout, not the probe
+	// count, ends the probing, after as many probe intervals as it returns
+	// for the rounded idle time, interval and (positive) user timeout.
+	userTimeoutEndsProbing func(idle, interval, userTimeout time.Duration) time.Duration
 	// fixedCount is the probe count of an OS that cannot set it per
 	// socket (Windows' SIO_KEEPALIVE_VALS: 10), 0 where unknown.
 	fixedCount int

@@ -26,7 +26,7 @@ var (
 func TestWinsockTables(t *testing.T) {
 	modern := winsockModern.platform()
 	assert.Equal(t, "windows", modern.goos)
-	assert.False(t, modern.userTimeoutEndsProbes)
+	assert.Nil(t, modern.userTimeoutEndsProbing)
 	want := [numKnobs]sockopt{
 		idle:        {name: "TCP_KEEPIDLE", level: 6, opt: 3, unit: time.Second, min: 1, max: 4294967},
 		interval:    {name: "TCP_KEEPINTVL", level: 6, opt: 17, unit: time.Second, min: 1, max: 4294967},
