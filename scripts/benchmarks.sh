@@ -74,9 +74,9 @@ go test -count=1 -run 'DeadPeer|Policy|Fight' -v ./keepalivehttp/ ./keepalivegrp
 grep -E '^(\[netns\] )?(net/http|gRPC|WebSocket): ' "$out/layers.txt" | sort -u | tee "$out/layers-report.txt"
 
 step "TestScale: 10,000 connections, 1,000 vanish"
-SCALE_OUT="$PWD/$out/scale-ratios.txt" go test -count=1 -run '^TestScale$' -v ./internal/scale/ >"$out/scale.txt" 2>&1
+SCALE_OUT="$PWD/$out/scale-ratios.txt" SCALE_PREDICTED_OUT="$PWD/$out/scale-predicted.txt" go test -count=1 -run '^TestScale$' -v ./internal/scale/ >"$out/scale.txt" 2>&1
 grep '^scale:' "$out/scale.txt" | tee "$out/scale-summary.txt"
-go run ./internal/cmd/scaleplot -in "$out/scale-ratios.txt" -out docs/scale-detection.svg \
+go run ./internal/cmd/scaleplot -in "$out/scale-ratios.txt" -predicted "$out/scale-predicted.txt" -out docs/scale-detection.svg \
 	-title "TestScale: 1,000 of 10,000 connections vanish (Idle 1s, Interval 1s, Count 3; bound 4s)"
 echo "figure: docs/scale-detection.svg"
 

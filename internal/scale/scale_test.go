@@ -43,7 +43,7 @@ const (
 //
 // With SCALE_OUT set to a file name it also writes every dead connection's
 // detection time / bound there, one per line, for the figure in
-// BENCHMARKS.md.
+// BENCHMARKS.md; with SCALE_PREDICTED_OUT, every predicted death / bound.
 func TestScale(t *testing.T) {
 	if testing.Short() {
 		t.Skip("TestScale opens 10,000 connections for about 15 s; skipped with -short")
@@ -316,16 +316,19 @@ func testKeepalive(t *testing.T) {
 		}
 	}
 	var predictionErrors []float64 // predicted death - actual death, in percent of the bound
+	var predictedRatios []float64  // predicted death / bound, for the figure
 	for _, p := range predictions {
 		if !failedAt[p.conn].IsZero() {
 			predictionErrors = append(predictionErrors, 100*float64(p.at.Sub(failedAt[p.conn]))/float64(bound))
+			predictedRatios = append(predictedRatios, float64(p.at.Sub(started[p.conn]))/float64(bound))
 		}
 	}
 	summary := fmt.Sprintf("scale: %d/%d dead detected, %d/%d healthy dropped, detection/bound %s, prediction error %% of bound %s",
 		detected, vanishing, dropped, population-vanishing, distribution(ratios), distribution(predictionErrors))
 	fmt.Println(summary)
 	t.Log(summary)
-	writeRatios(t, ratios)
+	writeRatios(t, "SCALE_OUT", ratios)
+	writeRatios(t, "SCALE_PREDICTED_OUT", predictedRatios)
 	assert.Equal(t, vanishing, detected, "dead connections detected within bound + 1s")
 	assert.Len(t, predictionErrors, 2*vanishing, "every dead connection's death predicted twice")
 	for _, e := range predictionErrors {
@@ -496,8 +499,8 @@ func distribution(xs []float64) string {
 	return fmt.Sprintf("min %.2f median %.2f p99 %.2f max %.2f", s[0], at(0.5), at(0.99), s[len(s)-1])
 }
 
-func writeRatios(t *testing.T, ratios []float64) {
-	name := os.Getenv("SCALE_OUT")
+func writeRatios(t *testing.T, env string, ratios []float64) {
+	name := os.Getenv(env)
 	if name == "" {
 		return
 	}

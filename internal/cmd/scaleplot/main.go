@@ -1,9 +1,10 @@
 // Command scaleplot draws the figure in BENCHMARKS.md: a histogram of the
 // detection times of the connections that TestScale made vanish, relative
-// to their bound. It reads one ratio per line (TestScale's SCALE_OUT) and
-// writes an SVG.
+// to their bound, and beside it, if given, a histogram of when
+// Health.Predict put their deaths. It reads one ratio per line (TestScale's
+// SCALE_OUT and SCALE_PREDICTED_OUT) and writes an SVG.
 //
-//	scaleplot -in ratios.txt -out docs/scale-detection.svg
+//	scaleplot -in ratios.txt -predicted predicted.txt -out docs/scale-detection.svg
 package main
 
 import (
@@ -24,10 +25,17 @@ func main() {
 	out := flag.String("out", "", "SVG file to write")
 	limit := flag.Float64("limit", 1.25, "the ratio the test allows at most (bound + 1 s)")
 	title := flag.String("title", "", "title of the figure")
+	predictedIn := flag.String("predicted", "", "file with one predicted death/bound ratio per line (optional)")
 	flag.Parse()
 	ratios, err := read(*in)
 	if err != nil {
 		log.Fatal(err)
+	}
+	var predicted []float64
+	if *predictedIn != "" {
+		if predicted, err = read(*predictedIn); err != nil {
+			log.Fatal(err)
+		}
 	}
 	if len(ratios) == 0 {
 		log.Fatalf("%s: no ratios", *in)
@@ -36,7 +44,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	plot(f, ratios, *limit, *title)
+	plot(f, ratios, predicted, *limit, *title)
 	if err := f.Close(); err != nil {
 		log.Fatal(err)
 	}
@@ -65,8 +73,8 @@ func read(name string) ([]float64, error) {
 }
 
 // plot writes a histogram of xs from 0.95 to a little past limit, with the
-// bound (1.0) and the limit marked.
-func plot(w io.Writer, xs []float64, limit float64, title string) {
+// bound (1.0) and the limit marked, and one of predicted over it.
+func plot(w io.Writer, xs, predicted []float64, limit float64, title string) {
 	const (
 		width, height       = 720, 360
 		left, right         = 60, 20
@@ -76,26 +84,34 @@ func plot(w io.Writer, xs []float64, limit float64, title string) {
 		boundColor, limitCo = "#1b7837", "#b2182b"
 	)
 	hi := math.Max(limit, slices.Max(xs)) + 0.03
-	bins := make([]int, int(math.Ceil((hi-lo)/binWidth)))
-	for _, x := range xs {
-		i := int((x - lo) / binWidth)
-		bins[min(max(i, 0), len(bins)-1)]++
+	histogram := func(xs []float64) []int {
+		bins := make([]int, int(math.Ceil((hi-lo)/binWidth)))
+		for _, x := range xs {
+			i := int((x - lo) / binWidth)
+			bins[min(max(i, 0), len(bins)-1)]++
+		}
+		return bins
 	}
-	peak := slices.Max(bins)
+	bins, predictedBins := histogram(xs), histogram(predicted)
+	peak := max(slices.Max(bins), slices.Max(predictedBins))
 	xOf := func(r float64) float64 { return left + (r-lo)/(hi-lo)*plotW }
 	yOf := func(n int) float64 { return top + plotH - float64(n)/float64(peak)*plotH }
 
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", width, height)
 	fmt.Fprintf(w, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	fmt.Fprintf(w, `<text x="%d" y="24" font-size="14">%s</text>`+"\n", left, escape(title))
-	for i, n := range bins {
-		if n == 0 {
-			continue
+	bars := func(bins []int, fill string) {
+		for i, n := range bins {
+			if n == 0 {
+				continue
+			}
+			x0 := xOf(lo + float64(i)*binWidth)
+			fmt.Fprintf(w, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`+"\n",
+				x0, yOf(n), xOf(lo+float64(i+1)*binWidth)-x0-1, float64(top+plotH)-yOf(n), fill)
 		}
-		x0 := xOf(lo + float64(i)*binWidth)
-		fmt.Fprintf(w, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#4575b4"/>`+"\n",
-			x0, yOf(n), xOf(lo+float64(i+1)*binWidth)-x0-1, float64(top+plotH)-yOf(n))
 	}
+	bars(bins, "#4575b4")
+	bars(predictedBins, "#f46d43")
 	// Axes and ticks.
 	fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>`+"\n", left, top+plotH, left+plotW, top+plotH)
 	fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>`+"\n", left, top, left, top+plotH)
@@ -114,9 +130,17 @@ func plot(w io.Writer, xs []float64, limit float64, title string) {
 	}
 	mark(1.0, boundColor, "bound")
 	mark(limit, limitCo, "bound + 1 s (test limit)")
-	s := slices.Sorted(slices.Values(xs))
-	fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="end">n=%d  min %.2f  median %.2f  p99 %.2f  max %.2f</text>`+"\n",
-		left+plotW, top-8, len(s), s[0], s[len(s)/2], s[min(len(s)-1, len(s)*99/100)], s[len(s)-1])
+	stats := func(xs []float64, y int, color, what string) {
+		s := slices.Sorted(slices.Values(xs))
+		fmt.Fprintf(w, `<text x="%d" y="%d" fill="%s" text-anchor="end">%sn=%d  min %.2f  median %.2f  p99 %.2f  max %.2f</text>`+"\n",
+			left+plotW, y, color, what, len(s), s[0], s[len(s)/2], s[min(len(s)-1, len(s)*99/100)], s[len(s)-1])
+	}
+	if len(predicted) == 0 {
+		stats(xs, top-8, "black", "")
+	} else {
+		stats(xs, top+14, "#4575b4", "detected: ")
+		stats(predicted, top+30, "#f46d43", "predicted (Health.Predict): ")
+	}
 	fmt.Fprintln(w, "</svg>")
 }
 
