@@ -13,8 +13,10 @@ import (
 //     0x1e, 0x1f): x/sys's solaris port carries illumos's numbers;
 //   - FreeBSD's TCP_MAXUNACKTIME (0x44) except on freebsd/riscv64, where it
 //     is checked;
-//   - Windows' SO_PROTOCOL_INFOW and the layout of the SIO_KEEPALIVE_VALS
-//     and SIO_TCP_INFO structures (see winsock.go).
+//   - Windows' SO_PROTOCOL_INFOW (0x2005), SIO_TCP_INFO (0xD8000027) and
+//     the TCP_INFO_v0 layout, which keepalive_windows.go and
+//     health_windows.go pin to Microsoft's documented numbers instead
+//     (SIO_KEEPALIVE_VALS and its struct are checked against x/sys).
 //
 // Every limit below cites the kernel source that sets it. Where a kernel
 // keeps Interval*Count, or Idle+Interval*Count, in one variable of its own,
