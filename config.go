@@ -106,6 +106,11 @@ type State struct {
 // or ListenConfig. Enable is true; a zero field of c becomes -1, which
 // leaves the value alone there too. UserTimeout has no counterpart and is
 // dropped.
+//
+// On NetBSD, whose TCP_KEEPIDLE and TCP_KEEPINTVL count half seconds,
+// SetKeepAliveConfig passes whole seconds (net/tcpsockopt_unix.go), so the
+// socket then holds half of c's Idle and Interval; Apply sets them as
+// asked.
 func (c Config) KeepAliveConfig() net.KeepAliveConfig {
 	leave := func(d time.Duration) time.Duration {
 		if d == 0 {
