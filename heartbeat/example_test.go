@@ -162,3 +162,48 @@ func ExamplePinger_Wrap() {
 	// Output:
 	// context deadline exceeded
 }
+
+// brokenConn is a connection whose Close panics.
+type brokenConn struct{}
+
+func (brokenConn) Close() error { panic("close of a broken connection") }
+
+// A connection whose Close panics does not take the server down: the
+// Monitor recovers the panic, reports it to OnPanic, and goes on as if
+// Close had returned.
+func ExampleMonitorConfig_onPanic() {
+	m, err := heartbeat.NewMonitor(heartbeat.MonitorConfig[string]{
+		IdleTimeout: time.Minute,
+		OnPanic: func(key string, c io.Closer, err *heartbeat.PanicError) {
+			fmt.Println(key, err)
+		},
+		OnEvict: func(key string, c io.Closer, reason heartbeat.Reason) {
+			fmt.Println(key, reason)
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	_ = m.Track("device-7", brokenConn{})
+	_ = m.Track("device-7", &deviceConn{"second"}) // closes the broken one
+	m.Close()
+	// Output:
+	// device-7 heartbeat: panic in Close: close of a broken connection
+	// device-7 replaced
+	// device-7 removed
+}
+
+// A nil connection is refused, also when it is a nil pointer in an
+// interface, which would otherwise panic when the Monitor closes it.
+func ExampleMonitor_Track_nilConn() {
+	m, err := heartbeat.NewMonitor(heartbeat.MonitorConfig[int]{IdleTimeout: time.Minute})
+	if err != nil {
+		panic(err)
+	}
+	defer m.Close()
+	var conn *net.TCPConn // e.g. from a failed type assertion
+	err = m.Track(1, conn)
+	fmt.Println(errors.Is(err, heartbeat.ErrNilConn), m.Len())
+	// Output:
+	// true 0
+}
