@@ -141,7 +141,7 @@ func ExamplePinger_Wrap() {
 	p, err := heartbeat.NewPinger(heartbeat.PingerConfig{
 		Idle:          10 * time.Millisecond,
 		Interval:      10 * time.Millisecond,
-		AnswerTimeout: time.Second,
+		AnswerTimeout: 10 * time.Second, // the peer answers; never dead
 		Count:         2,
 		Ping: func(ctx context.Context) error {
 			deadline, _ := ctx.Deadline()
