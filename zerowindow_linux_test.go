@@ -201,3 +201,56 @@ func TestZeroWindowPeerVanishes(t *testing.T) {
 		assert.LessOrEqual(t, p.In, 3*k.rtoMax-h.SinceReceived)
 	})
 }
+
+// Scenario: the peer stops reading without shrinking its buffer, so the
+// window closes with all data acknowledged: the persist timer's
+// zero-window probes, not retransmissions. With a UserTimeout the writer
+// fails all the same, where and when Predict says.
+func TestZeroWindowPersistTimer(t *testing.T) {
+	t.Parallel()
+	client, _ := pair(t)
+	cfg := Config{Idle: time.Second, Interval: time.Second, Count: 2, UserTimeout: 2 * time.Second}
+	require.NoError(t, cfg.Apply(client))
+	s := mustGet(t, client)
+	start := time.Now()
+	wrote := make(chan failure, 1)
+	go func() {
+		buf := make([]byte, 64<<10)
+		for {
+			if _, err := client.Write(buf); err != nil {
+				wrote <- failure{time.Since(start), err}
+				return
+			}
+		}
+	}()
+	var samples []sample
+	var w failure
+wait:
+	for {
+		select {
+		case w = <-wrote:
+			break wait
+		case <-time.After(250 * time.Millisecond):
+			h, err := Inspect(client)
+			require.NoError(t, err)
+			at := time.Since(start)
+			p := h.Predict(s)
+			samples = append(samples, sample{at, h, p, at + p.In})
+		case <-time.After(10 * time.Second):
+			t.Fatal("the writer did not fail")
+		}
+	}
+	require.ErrorIs(t, w.err, syscall.ETIMEDOUT)
+	t.Log(record("zero window, persist timer, user_timeout=2s", w.at, cfg.UserTimeout))
+	assertRatio(t, w.at, cfg.UserTimeout, 1.0, 1.5)
+	stalled := 0
+	for _, s := range samples {
+		if s.h.SendWindow == 0 && s.h.UnackedBytes == 0 {
+			stalled++
+		}
+	}
+	assert.Positive(t, stalled, "no sample saw the window closed with everything acknowledged")
+	// From the first probe timer on (one RTO into the stall, which itself
+	// begins when the buffers are full, a few hundred milliseconds in).
+	checkPredictions(t, samples, w.at, time.Second, cfg.UserTimeout, CauseZeroWindow)
+}
