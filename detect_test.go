@@ -76,7 +76,7 @@ func TestWithin(t *testing.T) {
 
 // Within stays inside every OS's limits, using as much of d as they allow.
 func TestWithinPerOS(t *testing.T) {
-	for _, p := range []*platform{&linux, &darwin, &freebsd, &netbsd, &illumos, &solaris, &aix} {
+	for _, p := range []*platform{&linux, &darwin, &freebsd, &dragonfly, &netbsd, &illumos, &solaris, &aix} {
 		for _, d := range []time.Duration{2 * time.Second, 3 * time.Second, 30 * time.Second, 59 * time.Second, 10 * time.Minute, 19 * time.Hour, 100 * 24 * time.Hour} {
 			cfg, err := within(d, p)
 			if err != nil {

@@ -32,6 +32,11 @@ func TestTablesAreConsistent(t *testing.T) {
 				} else {
 					assert.Positive(t, o.unit, "%s: a duration has a unit", o.name)
 				}
+				if p.limits.probing > 0 && knob(k) == interval {
+					least := time.Duration(o.min) * o.unit * time.Duration(p.knobs[count].min)
+					assert.GreaterOrEqual(t, p.limits.probing, least, "the smallest Interval*Count fits")
+					assert.GreaterOrEqual(t, p.limits.detection, least+time.Duration(p.knobs[idle].min)*p.knobs[idle].unit, "the smallest Idle+Interval*Count fits")
+				}
 				prev, dup := opts[o.opt]
 				assert.False(t, dup, "%s and %s share option %#x", prev, o.name, o.opt)
 				opts[o.opt] = o.name
