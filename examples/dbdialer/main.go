@@ -32,7 +32,7 @@
 // How to hand the dialer to real drivers, whose dial hooks have one of the
 // two shapes below (DialFunc and AddrDialFunc):
 //
-//	d := cfg.Dialer(&net.Dialer{Timeout: 5 * time.Second})
+//	d, err := cfg.Dialer(&net.Dialer{Timeout: 5 * time.Second}) // validated now
 //
 //	// github.com/jackc/pgx/v5: pgconn.Config.DialFunc is a DialFunc. Set it
 //	// after ParseConfig, which installs its own; the net.Dialer's Timeout
