@@ -123,7 +123,10 @@ var darwin = platform{
 // FreeBSD 14 added TCP_MAXUNACKTIME, seconds without any progress (no byte
 // acknowledged) after which the connection is dropped, which the Linux
 // emulation maps TCP_USER_TIMEOUT to: the UserTimeout. It takes the same
-// path and limit as TCP_KEEPIDLE (tcp_default_ctloutput); older releases
+// path and limit as TCP_KEEPIDLE (tcp_default_ctloutput), and the
+// retransmission and persist timers of the default stack compare it with
+// int tick arithmetic (tcp_timer.c, tcp_maxunacktime_check, TSTMP_GT),
+// hence the same INT_MAX/1000 seconds; older releases
 // answer ENOPROTOOPT, which Apply reports as ErrUnsupported. The syncache
 // copies all four from the listener to the accepted socket
 // (sys/netinet/tcp_syncache.c, syncache_socket). Setting TCP_KEEPIDLE
