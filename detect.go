@@ -38,9 +38,8 @@ func (c Config) detectionBound(p *platform) (time.Duration, error) {
 	if _, err := c.values(p); err != nil {
 		return 0, err
 	}
-	if p.knobs[count].name == "" && p.fixedCount > 0 {
-		// The OS probes a fixed number of times, whatever Count says.
-		c.Count = p.fixedCount
+	if n := fixedProbes(p); n > 0 {
+		c.Count = n // whatever Count says
 	}
 	if c.Idle == 0 || c.Interval == 0 || c.Count == 0 {
 		return 0, nil
@@ -103,9 +102,9 @@ func within(d time.Duration, p *platform) (Config, error) {
 	// Up to three probes, as many as fit; where the OS fixes the count,
 	// the timings must fit that.
 	n := int64(max(d, 0) / unit)
-	probes, fixed := int64(probesWithin), p.knobs[count].name == "" && p.fixedCount > 0
+	probes, fixed := int64(probesWithin), fixedProbes(p) > 0
 	if fixed {
-		probes = int64(p.fixedCount)
+		probes = int64(fixedProbes(p))
 	}
 	// The longest detection the limits allow: each knob's own, the
 	// kernel's on the probing time and on the whole, and UserTimeout's,
@@ -149,13 +148,22 @@ func within(d time.Duration, p *platform) (Config, error) {
 	return cfg, nil
 }
 
+// fixedProbes is how many probes p's OS sends, whatever Count says, where
+// it has no option for Count but a fixed number; 0 elsewhere.
+func fixedProbes(p *platform) int {
+	if p.knobs[count].name != "" {
+		return 0
+	}
+	return p.fixedCount
+}
+
 // detectionOption names what Idle+Interval*Count is made of on p, for
 // errors: "TCP_KEEPIDLE+TCP_KEEPINTVL*TCP_KEEPCNT", or the fixed count
 // where Count cannot be set.
 func detectionOption(p *platform) string {
 	cnt := p.knobs[count].name
 	if cnt == "" {
-		cnt = strconv.Itoa(p.fixedCount)
+		cnt = strconv.Itoa(fixedProbes(p))
 	}
 	return p.knobs[idle].name + "+" + p.knobs[interval].name + "*" + cnt
 }
