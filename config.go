@@ -70,7 +70,9 @@ import (
 // whatever was set before. A negative field is an error. Durations are
 // rounded up to the unit the OS works in (whole seconds for Idle and Interval
 // on Linux, milliseconds for UserTimeout), exactly as Go's own
-// [net.TCPConn.SetKeepAliveConfig] rounds them.
+// [net.TCPConn.SetKeepAliveConfig] rounds them. Which option each field
+// sets on each OS, in which unit and range, is listed under "Support per
+// OS" in the package documentation.
 type Config struct {
 	// Idle is how long the connection must be idle before the first probe.
 	Idle time.Duration
