@@ -11,7 +11,6 @@ import (
 // Reasons for an *UnsupportedError of the listen helpers (see errors.go).
 const (
 	whyNotAccepted = "%s: accepted sockets do not inherit %s from their listener (set: %s); use Config.Listen or Config.Listener"
-	whyNotListener = "%s: this listener's socket lacks %s, and so may the connections it accepts (set: %s)"
 )
 
 // ListenConfig returns a copy of base (a zero ListenConfig if base is nil)
@@ -120,20 +119,22 @@ func (c Config) Listen(ctx context.Context, base *net.ListenConfig, network, add
 //
 // A zero field of c leaves what the accepted socket holds, which for a
 // listener from net.Listen is Go's default (15s, 15s, 9 probes), not the
-// OS's. A field this OS cannot set, or that l's own socket lacks, is named
-// in the *UnsupportedError returned now, with a wrapper that sets the rest.
-// On Linux, a listener from net.Listen is Multipath TCP, which has no
-// TCP_USER_TIMEOUT: a client that connects with MPTCP gets no UserTimeout
-// (one with plain TCP does), so a Config with UserTimeout reports it as
-// missing; use [Config.Listen], which listens on plain TCP then, or a base
-// ListenConfig with SetMultipathTCP(false).
+// OS's. A field this OS cannot set is named in the *UnsupportedError
+// returned now, with a wrapper that sets the rest.
 //
 // A connection that is not TCP (from a Unix listener, say) is returned
-// untouched. A TCP connection that cannot be configured as announced is
-// closed, and Accept returns the error, a *net.OpError naming the
-// connection, which is temporary only if the OS's error is (a connection
-// reset before it could be configured), so that a server such as net/http
-// goes on accepting then and stops on a persistent failure.
+// untouched. One that lacks an option its kind of socket does not have is
+// returned with the rest set, and Get on it names the field in
+// State.Unknown: on Linux, net.Listen listens with Multipath TCP, and a
+// client that connects with MPTCP gets a connection without
+// TCP_USER_TIMEOUT (one that connects with plain TCP gets it). No listener
+// can tell that beforehand; [Config.Listen] avoids it by listening on plain
+// TCP for a Config with UserTimeout. A TCP connection that cannot be
+// configured otherwise is closed, and Accept returns the error, a
+// *net.OpError naming the connection, which is temporary only if the OS's
+// error is (a connection reset before it could be configured), so that a
+// server such as net/http goes on accepting then and stops on a persistent
+// failure.
 func (c Config) Listener(l net.Listener) (net.Listener, error) {
 	if isNil(l) {
 		return nil, fmt.Errorf("%w: nil listener", ErrNotTCP)
@@ -143,31 +144,7 @@ func (c Config) Listener(l net.Listener) (net.Listener, error) {
 		return nil, err
 	}
 	ln := &listener{Listener: l, v: v, announced: v.shortfall(native, 0, nil)}
-	if lacking := socketLacks(l, &v); lacking != 0 {
-		ln.announced = &UnsupportedError{
-			OS: native.goos, Set: fieldsOf(&v.set) &^ lacking, Missing: fieldsOf(&v.missing) | lacking,
-			Enabled: true, why: whyNotListener,
-		}
-	}
 	return ln, ln.announced
-}
-
-// socketLacks returns the fields v sets that l's own socket cannot report,
-// where it is a socket: its accepted sockets will lack them too.
-func socketLacks(l net.Listener, v *values) Fields {
-	sc, ok := l.(syscall.Conn)
-	if !ok {
-		return 0
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil || rc == nil {
-		return 0
-	}
-	s, err := getRaw(rc)
-	if err != nil {
-		return 0
-	}
-	return s.Unknown & fieldsOf(&v.set)
 }
 
 // listener applies values to every accepted TCP connection.
@@ -183,11 +160,18 @@ func (l *listener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	err = applyValues(conn, &l.v)
-	if tolerated(err, l.announced) || errors.Is(err, ErrNotTCP) {
-		return conn, nil // configured, or not ours to configure
+	if tolerated(err, l.announced) || socketLacks(err) || errors.Is(err, ErrNotTCP) {
+		return conn, nil // configured as far as it can be, or not ours to configure
 	}
 	conn.Close()
 	return nil, err
+}
+
+// socketLacks reports whether err is the shortfall of a socket that lacks
+// an option its kind does not have, keepalive on with the rest.
+func socketLacks(err error) bool {
+	var ue *UnsupportedError
+	return errors.As(err, &ue) && ue.Enabled && ue.why == whyNotHere
 }
 
 // Unwrap returns the wrapped listener.

@@ -119,11 +119,7 @@ func listen(ctx context.Context, o options) (net.Listener, error) {
 		// inherit the settings.
 		return o.cfg.Listen(ctx, nil, "tcp", o.addr)
 	}
-	// Plain TCP, not Go's default Multipath TCP on Linux, whose
-	// connections have no TCP_USER_TIMEOUT: Listener would say so.
-	var lc net.ListenConfig
-	lc.SetMultipathTCP(false)
-	ln, err := lc.Listen(ctx, "tcp", o.addr)
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return nil, err
 	}
