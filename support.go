@@ -7,7 +7,9 @@
 // Apply sets the rest, switches keepalive on and names the field in an
 // *UnsupportedError. Where a kernel keeps Interval*Count, or
 // Idle+Interval*Count, in one variable of its own, that sum or product is
-// bounded too, and refused beyond its limit as a *RangeError. The table is
+// bounded too, and refused beyond its limit as a *RangeError; only the
+// fields a Config sets take part, since the socket's own values are not
+// known before the system call. The table is
 // drawn from the tables Apply works from, and a test keeps it so. The
 // kernel source behind each limit is cited in platforms.go.
 //
