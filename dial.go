@@ -12,7 +12,9 @@ import (
 // Config; an *UnsupportedError, matching ErrUnsupported, for fields the
 // sockets they make cannot hold, together with a helper that works and
 // sets everything else. Each socket they make then holds exactly that; a
-// socket that holds less fails its Dial, Listen or Accept.
+// socket that holds less fails its Dial or Listen. (Listener, which makes no
+// socket, hands on an accepted connection that lacks an option of its kind:
+// see [Config.Listener].)
 
 // Dialer returns a copy of base (a zero Dialer if base is nil) that applies c
 // to every TCP socket it dials, before it connects. It dials every network
