@@ -69,6 +69,18 @@ func ExampleConfig_Validate() {
 	// true
 }
 
+// DetectionBound says how long a vanished idle peer goes unnoticed. An
+// invalid Config has no bound: the error says why.
+func ExampleConfig_DetectionBound() {
+	bound, err := keepalive.Config{Idle: 10 * time.Second, Interval: 5 * time.Second, Count: 3}.DetectionBound()
+	fmt.Println(bound, err)
+	_, err = keepalive.Config{Idle: 10 * time.Second, Interval: 5 * time.Second, Count: 200}.DetectionBound()
+	fmt.Println(err)
+	// Output:
+	// 25s <nil>
+	// keepalive: Count=200 out of range for TCP_KEEPCNT on linux (1..127)
+}
+
 // A Dialer applies the Config to every connection it makes; here inside an
 // HTTP client.
 func ExampleConfig_Dialer() {
@@ -143,8 +155,8 @@ func ExampleIsDeadPeer() {
 
 // An *UnsupportedError is a shortfall that was tolerated: keepalive is on
 // with every field it names as Set, and the caller decides whether the rest
-// matters. Here UserTimeout may be missing (it is, on FreeBSD, or on a Linux
-// MPTCP connection); the connection is still used.
+// matters. Here UserTimeout may be missing (it is, on FreeBSD before 14, or on
+// a Linux MPTCP connection); the connection is still used.
 func ExampleUnsupportedError() {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	defer ln.Close()
