@@ -5,6 +5,9 @@ package keepalive
 import (
 	"crypto/tls"
 	"net"
+	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -209,3 +212,106 @@ func TestTCPStateString(t *testing.T) {
 }
 
 var _ syscall.Conn = syscallOnly{}
+
+// ssInfo runs ss -tino for conn's connection and returns its fields
+// ("rto" -> "204", "timer" -> "(keepalive,1.2sec,1)", ...).
+func ssInfo(t *testing.T, conn *net.TCPConn) map[string]string {
+	t.Helper()
+	ss, err := exec.LookPath("ss")
+	if err != nil {
+		t.Skipf("no ss (iproute2) to compare with: %v", err)
+	}
+	local, remote := conn.LocalAddr().(*net.TCPAddr), conn.RemoteAddr().(*net.TCPAddr)
+	out, err := exec.Command(ss, "-tinoH", "state", "all",
+		"src", local.String(), "dst", remote.String()).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	fields := map[string]string{}
+	for _, f := range strings.Fields(string(out)) {
+		if k, v, ok := strings.Cut(f, ":"); ok && v != "" && !strings.Contains(k, ".") {
+			fields[k] = v
+		}
+	}
+	require.NotEmpty(t, fields["rto"], "ss found no such connection: %s", out)
+	return fields
+}
+
+// inspectAroundSS inspects conn, runs ss, and inspects it again, so that
+// what ss reports of times lies between the two.
+func inspectAroundSS(t *testing.T, conn *net.TCPConn) (before Health, ss map[string]string, after Health) {
+	t.Helper()
+	before, err := Inspect(conn)
+	require.NoError(t, err)
+	ss = ssInfo(t, conn)
+	after, err = Inspect(conn)
+	require.NoError(t, err)
+	t.Logf("Inspect: %+v\nss: %v", before, ss)
+	return before, ss, after
+}
+
+// between asserts lo <= d <= hi, give or take a jiffy (10 ms at HZ=100).
+func between(t *testing.T, d, lo, hi time.Duration, what string) {
+	t.Helper()
+	const tick = 10 * time.Millisecond
+	assert.True(t, d >= lo-tick && d <= hi+tick, "ss %s %v, Inspect before %v and after %v", what, d, lo, hi)
+}
+
+// ssMillis parses one of ss's millisecond fields.
+func ssMillis(t *testing.T, fields map[string]string, key string) time.Duration {
+	t.Helper()
+	v, _, _ := strings.Cut(fields[key], "/")
+	ms, err := strconv.ParseFloat(v, 64)
+	require.NoError(t, err, "ss %s:%s", key, fields[key])
+	return time.Duration(ms * float64(time.Millisecond))
+}
+
+// Inspect reports what ss -tino shows, in the same units, on a connection
+// whose data is being retransmitted and on one that is probing.
+func TestInspectMatchesSS(t *testing.T) {
+	t.Parallel()
+	t.Run("retransmitting", func(t *testing.T) {
+		if isolate(t) {
+			return
+		}
+		c, s := keepalivetest.Pair(t)
+		require.NoError(t, keepalivetest.Vanish(s))
+		_, err := c.Write([]byte("unacknowledged"))
+		require.NoError(t, err)
+		// Between the second retransmission (0.8 s) and the third (1.6 s).
+		time.Sleep(1100 * time.Millisecond)
+		h, ss, after := inspectAroundSS(t, c)
+		assert.Equal(t, h.RTO, ssMillis(t, ss, "rto"))
+		assert.Equal(t, ss["backoff"], strconv.Itoa(h.Backoff))
+		// timer:(on,<left>,<retransmits>); ss's retrans: is segments
+		// retransmitted and in flight, over all time.
+		timer := strings.Split(strings.Trim(ss["timer"], "()"), ",")
+		require.Len(t, timer, 3, "ss timer:%s", ss["timer"])
+		assert.Equal(t, "on", timer[0])
+		assert.Equal(t, timer[2], strconv.Itoa(h.Retransmits))
+		assert.Equal(t, 2, h.Retransmits)
+		assert.Equal(t, "1", ss["unacked"], "ss counts segments")
+		assert.Equal(t, len("unacknowledged"), h.UnackedBytes, "Inspect counts bytes")
+		assert.Equal(t, ss["snd_wnd"], strconv.Itoa(h.SendWindow))
+		assert.InDelta(t, ssMillis(t, ss, "rtt").Seconds(), h.RTT.Seconds(), 0.001)
+		between(t, ssMillis(t, ss, "lastsnd"), h.SinceSent, after.SinceSent, "lastsnd")
+		between(t, min(ssMillis(t, ss, "lastrcv"), ssMillis(t, ss, "lastack")), h.SinceReceived, after.SinceReceived, "lastrcv, lastack")
+	})
+	t.Run("probing", func(t *testing.T) {
+		if isolate(t) {
+			return
+		}
+		c, s := keepalivetest.Pair(t)
+		require.NoError(t, Config{Idle: time.Second, Interval: time.Second, Count: 5}.Apply(c))
+		require.NoError(t, keepalivetest.Vanish(s))
+		// Between the second probe (2 s) and the third (3 s).
+		time.Sleep(2500 * time.Millisecond)
+		h, ss, after := inspectAroundSS(t, c)
+		// timer:(keepalive,<left>,<probes>)
+		timer := strings.Split(strings.Trim(ss["timer"], "()"), ",")
+		require.Len(t, timer, 3, "ss timer:%s", ss["timer"])
+		assert.Equal(t, "keepalive", timer[0])
+		assert.Equal(t, timer[2], strconv.Itoa(h.Probes))
+		assert.Equal(t, 2, h.Probes)
+		between(t, min(ssMillis(t, ss, "lastrcv"), ssMillis(t, ss, "lastack")), h.SinceReceived, after.SinceReceived, "lastrcv, lastack")
+		assert.GreaterOrEqual(t, h.SinceReceived, 2500*time.Millisecond)
+	})
+}
