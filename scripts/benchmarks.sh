@@ -73,6 +73,11 @@ step "one budget, every layer: net/http, gRPC, WebSocket"
 go test -count=1 -run 'DeadPeer|Policy|Fight' -v ./keepalivehttp/ ./keepalivegrpc/ ./keepalivews/ >"$out/layers.txt" 2>&1
 grep -E '^(\[netns\] )?(net/http|gRPC|WebSocket): ' "$out/layers.txt" | sort -u | tee "$out/layers-report.txt"
 
+step "real drivers against real servers: pgx, go-redis, go-sql-driver/mysql, lib/pq"
+source .ci/services.sh # PostgreSQL, Redis, MariaDB on loopback, stopped at exit
+go test -count=3 -run 'VanishingServer' -v ./examples/dbdialer/ ./examples/goredis/ ./examples/mysql/ ./examples/libpq/ >"$out/drivers.txt" 2>&1
+grep -E '^  [a-z/-]+: ' "$out/drivers.txt" | sort | tee "$out/drivers-report.txt"
+
 step "TestScale: 10,000 connections, 1,000 vanish"
 SCALE_OUT="$PWD/$out/scale-ratios.txt" SCALE_PREDICTED_OUT="$PWD/$out/scale-predicted.txt" go test -count=1 -run '^TestScale$' -v ./internal/scale/ >"$out/scale.txt" 2>&1
 grep '^scale:' "$out/scale.txt" | tee "$out/scale-summary.txt"

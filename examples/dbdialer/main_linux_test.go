@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/go-keepalive/keepalive"
+	"github.com/go-keepalive/keepalive/examples/internal/dbtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+
+type pool struct{ *pgxpool.Pool }
+
+func (p pool) Query(ctx context.Context) error {
+	var one int
+	return p.QueryRow(ctx, "SELECT 1").Scan(&one)
+}
+
+func (p pool) Close() error { p.Pool.Close(); return nil }
+
+var driver = dbtest.Driver{
+	Name:    "pgx",
+	Service: dbtest.Postgres,
+	Open: func(t *testing.T, url string, cfg *keepalive.Config, wrap func(dbtest.DialFunc) dbtest.DialFunc) dbtest.Pool {
+		pcfg, err := poolConfig(url, cfg)
+		require.NoError(t, err)
+		pcfg.ConnConfig.DialFunc = pgconn.DialFunc(wrap(dbtest.DialFunc(pcfg.ConnConfig.DialFunc)))
+		pcfg.MaxConns = 1
+		p, err := pgxpool.NewWithConfig(t.Context(), pcfg)
+		require.NoError(t, err)
+		return pool{p}
+	},
+}
+
+func TestVanishingServer(t *testing.T) {
+	t.Parallel()
+	cfg, err := keepalive.Within(3 * time.Second)
+	require.NoError(t, err)
+	dbtest.Run(t, driver, cfg)
+}
+
+func TestRun(t *testing.T) {
+	url := dbtest.Server(t, dbtest.Postgres)
+	var out bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"-url", url, "-within", "1m"}, &out))
+	require.Regexp(t, `connected to PostgreSQL 1\d`, out.String())
+	require.Contains(t, out.String(), "holds: keepalive true, idle 30s, interval 10s, count 3, user timeout 1m0s")
+}
