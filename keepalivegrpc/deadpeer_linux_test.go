@@ -91,13 +91,13 @@ func start(t *testing.T, ln net.Listener, opts []grpc.ServerOption, dial func(co
 // client's Watch fails, the server's Watch ends.
 func (r *rig) partition(t *testing.T, stream healthpb.Health_WatchClient, limit time.Duration) (client, server layertest.Detected) {
 	t.Helper()
-	begin := layertest.Partition(t, r.clientEnd, r.server)
+	cut := layertest.Partition(t, r.clientEnd, r.server)
 	failed := make(chan layertest.Event, 1)
 	go func() {
 		_, err := stream.Recv()
 		layertest.Notice(failed, err)
 	}()
-	return layertest.Wait(t, "client", failed, begin, limit), layertest.Wait(t, "server", r.ended, begin, limit)
+	return cut.Wait(t, "client", r.clientEnd, failed, limit), cut.Wait(t, "server", r.server, r.ended, limit)
 }
 
 func budgets(t *testing.T) (keepalivegrpc.Client, keepalivegrpc.Server) {
@@ -168,6 +168,7 @@ func TestEffectiveLive(t *testing.T) {
 // The peer vanishes while a Watch is open: the client waits for the next
 // health update, the server's Watch for the client.
 func TestDeadPeer(t *testing.T) {
+	t.Parallel()
 	c, s := budgets(t)
 	t.Logf("client budget %v: TCP %+v, gRPC %+v", clientBudget, c.TCP, c.Keepalive)
 	t.Logf("server budget %v: TCP %+v, gRPC %+v, policy %+v", serverBudget, s.TCP, s.Keepalive, s.Policy)
@@ -245,6 +246,7 @@ func keepaliveOff(s keepalivegrpc.Server) (p keepalive.ServerParameters) {
 // traffic: the Watch stays open, server pings are off. (A ping the client
 // sends when the Watch's first response arrives sets the server's clock.)
 func TestPolicy(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("keepalivegrpc: the policy test needs three client pings, 30 s; skipped in -short mode")
 	}
@@ -324,8 +326,8 @@ func TestDefaultServerFight(t *testing.T) {
 		return (&net.Dialer{KeepAlive: -1}).DialContext(ctx, "tcp", addr)
 	}
 	_, r := start(t, ln, nil, plainDial)
-	begin := layertest.Partition(t, r.clientEnd, r.server)
-	server := layertest.Wait(t, "server", r.ended, begin, 2*want)
+	cut := layertest.Partition(t, r.clientEnd, r.server)
+	server := cut.Wait(t, "server", r.server, r.ended, 2*want)
 	layertest.Within(t, fmt.Sprintf("gRPC: default server, kernel Within(%v), server (%.1fx the %v asked)", serverBudget, float64(server.After)/float64(serverBudget), serverBudget),
 		server, want*9/10, want, slack)
 }

@@ -67,13 +67,14 @@ func measure(t *testing.T, s stack, proto string) (client, server layertest.Dete
 	defer resp.Body.Close()
 	require.Equal(t, proto, resp.Proto)
 
-	start := layertest.Partition(t, clientConns.Next(t), serverConns.Next(t))
+	clientEnd, serverEnd := clientConns.Next(t), serverConns.Next(t)
+	cut := layertest.Partition(t, clientEnd, serverEnd)
 	read := make(chan layertest.Event, 1)
 	go func() {
 		_, err := io.Copy(io.Discard, resp.Body)
 		layertest.Notice(read, err)
 	}()
-	return layertest.Wait(t, "client", read, start, 2*budget), layertest.Wait(t, "server", ended, start, 2*budget)
+	return cut.Wait(t, "client", clientEnd, read, 2*budget), cut.Wait(t, "server", serverEnd, ended, 2*budget)
 }
 
 func protocols(h1, h2c bool) *http.Protocols {
@@ -87,6 +88,7 @@ func protocols(h1, h2c bool) *http.Protocols {
 // together. The peer vanishes while a response streams: the client waits
 // for more body, the server's handler for the request to end.
 func TestDeadPeer(t *testing.T) {
+	t.Parallel()
 	b, err := keepalivehttp.Within(budget)
 	require.NoError(t, err)
 	require.NoError(t, b.Validate())

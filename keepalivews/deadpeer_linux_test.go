@@ -65,8 +65,9 @@ func measure(t *testing.T, b keepalivews.Budget, opts *websocket.DialOptions, ln
 	if ping {
 		go func() { pingDone <- b.Ping(context.Background(), c) }()
 	}
-	start := layertest.Partition(t, clientConns.Next(t), serverConns.Next(t))
-	client, server = layertest.Wait(t, "client", read, start, 2*budget), layertest.Wait(t, "server", ended, start, 2*budget)
+	clientEnd, serverEnd := clientConns.Next(t), serverConns.Next(t)
+	cut := layertest.Partition(t, clientEnd, serverEnd)
+	client, server = cut.Wait(t, "client", clientEnd, read, 2*budget), cut.Wait(t, "server", serverEnd, ended, 2*budget)
 	if ping {
 		pinged = <-pingDone
 	}
@@ -75,6 +76,7 @@ func measure(t *testing.T, b keepalivews.Budget, opts *websocket.DialOptions, ln
 
 // Each layer alone detects within the budget, and so do both together.
 func TestDeadPeer(t *testing.T) {
+	t.Parallel()
 	b, err := keepalivews.Within(budget)
 	require.NoError(t, err)
 	tcpBound, err := b.TCP.DetectionBound()

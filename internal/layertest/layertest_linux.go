@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/go-keepalive/keepalive/internal/tcpinfo"
 	"github.com/go-keepalive/keepalive/keepalivetest"
 )
@@ -102,43 +104,69 @@ func (c *Conns) Next(t testing.TB) *net.TCPConn {
 	}
 }
 
+// Cut is a partition made by [Partition].
+type Cut struct {
+	At    time.Time                      // when the cut was made
+	quiet map[*net.TCPConn]time.Duration // per end: how long it had heard nothing from the other then
+}
+
 // Partition cuts a from b: from now on each socket silently drops whatever
 // it receives, so each end hears nothing more from the other, as when the
-// network between them fails or the peer loses power. It returns the time of
-// the cut, which detection times are measured from.
+// network between them fails or the peer loses power. Detection times are
+// measured from the cut.
 //
-// It first waits until neither socket has unacknowledged data (ACKs may be
-// delayed by up to 40 ms on Linux): data left in flight would start the
-// retransmission timer and TCP_USER_TIMEOUT instead of the idle schedule that
-// keepalive probes and pings follow.
-func Partition(t testing.TB, a, b *net.TCPConn) time.Time {
+// It first waits until neither end has sent data for settle and neither
+// has unacknowledged data (ACKs may be delayed by up to 40 ms on Linux):
+// data in flight at the cut would start the retransmission timer and
+// TCP_USER_TIMEOUT (gRPC sets one) instead of the idle schedule that
+// keepalive probes and pings follow, and the libraries send frames of
+// their own for a while after a request (window updates, BDP pings). It
+// also notes how long before the cut each end last heard from the other,
+// data or ACK (TCP_INFO): the schedules, and the budgets, count from then.
+func Partition(t testing.TB, a, b *net.TCPConn) Cut {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
+	const settle = 200 * time.Millisecond
+	deadline := time.Now().Add(5 * time.Second)
 	for {
-		ua, ub := unacked(t, a), unacked(t, b)
-		if ua == 0 && ub == 0 {
+		ia, ib := info(t, a), info(t, b)
+		quiet := time.Duration(min(ia.Last_data_sent, ib.Last_data_sent)) * time.Millisecond
+		if ia.Unacked == 0 && ib.Unacked == 0 && quiet >= settle {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("layertest: data still unacknowledged after 2s (%d and %d segments): cannot start from idle", ua, ub)
+			t.Fatalf("layertest: the connection did not settle within 5s (unacknowledged segments %d and %d, quiet for %v): cannot start from idle", ia.Unacked, ib.Unacked, quiet)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	cut := Cut{quiet: map[*net.TCPConn]time.Duration{}}
 	for _, c := range []*net.TCPConn{a, b} {
 		if err := keepalivetest.Vanish(c); err != nil {
 			t.Fatalf("layertest: %v", err)
 		}
+		// In milliseconds, rounded down: the quiet is at least this.
+		i := info(t, c)
+		cut.quiet[c] = time.Duration(min(i.Last_data_recv, i.Last_ack_recv)) * time.Millisecond
 	}
-	return time.Now()
+	cut.At = time.Now()
+	return cut
 }
 
-func unacked(t testing.TB, c *net.TCPConn) uint32 {
+// Wait returns the first Event on c as end's detection of the cut, or fails
+// t if none arrives within limit of the cut.
+func (cut Cut) Wait(t testing.TB, what string, end *net.TCPConn, c <-chan Event, limit time.Duration) Detected {
+	t.Helper()
+	d := Wait(t, what, c, cut.At, limit)
+	d.Quiet = cut.quiet[end]
+	return d
+}
+
+func info(t testing.TB, c *net.TCPConn) *unix.TCPInfo {
 	t.Helper()
 	info, err := tcpinfo.Get(c)
 	if err != nil {
 		t.Fatalf("layertest: TCP_INFO: %v", err)
 	}
-	return info.Unacked
+	return info
 }
 
 // Event is what one end noticed, and when: a failed Read, a cancelled
@@ -155,6 +183,7 @@ func Notice(c chan<- Event, err error) { c <- Event{At: time.Now(), Err: err} }
 type Detected struct {
 	After time.Duration // from the partition until the end noticed
 	Err   error         // what the end saw, if it says anything
+	Quiet time.Duration // how long before the partition the end had last heard from the other
 }
 
 // Wait returns the first Event on c as a detection of the partition made
@@ -170,24 +199,26 @@ func Wait(t testing.TB, what string, c <-chan Event, start time.Time, limit time
 	}
 }
 
-// Within checks that the detection took between least and budget*slack
-// (slack > 1 allows for timer slack and the wake-up of the goroutine that
-// noticed) and records it for the report Main prints. least is how long the
-// detecting layer must wait at the very least: detection before it means
-// something else closed the connection.
+// Within checks how long the end took to notice since it last heard from
+// its peer (d.Quiet before the partition, then d.After): at least least,
+// the time the detecting layer must wait (sooner means something else
+// closed the connection), and at most budget*slack (slack > 1 allows for
+// timer slack and the wake-up of the goroutine that noticed). It records
+// the detection for the report Main prints, as a ratio to the budget.
 func Within(t testing.TB, name string, d Detected, least, budget time.Duration, slack float64) {
 	t.Helper()
-	ratio := float64(d.After) / float64(budget)
-	line := fmt.Sprintf("%-55s %5.2fs, budget %v, ratio %.2f", name, d.After.Seconds(), budget, ratio)
+	since := d.Quiet + d.After
+	ratio := float64(since) / float64(budget)
+	line := fmt.Sprintf("%-55s %5.2fs (%5.2fs after the cut), budget %v, ratio %.2f", name, since.Seconds(), d.After.Seconds(), budget, ratio)
 	t.Log(line)
 	measured.Lock()
 	measured.rows = append(measured.rows, line)
 	measured.Unlock()
-	if d.After < least {
-		t.Errorf("%s: detected after %v, before the %v the layer waits at least (error: %v)", name, d.After, least, d.Err)
+	if since < least {
+		t.Errorf("%s: detected %v after the peer was last heard from, before the %v the layer waits at least (error: %v)", name, since, least, d.Err)
 	}
 	if ratio > slack {
-		t.Errorf("%s: detected after %v, %.2f times the %v budget (at most %.2f allowed)", name, d.After, ratio, budget, slack)
+		t.Errorf("%s: detected %v after the peer was last heard from, %.2f times the %v budget (at most %.2f allowed)", name, since, ratio, budget, slack)
 	}
 }
 
