@@ -7,9 +7,10 @@
 //     (ServerParameters.Time on a server) without a frame from the peer and
 //     closes the connection when no frame arrives within Timeout.
 //   - On Linux, gRPC-Go itself sets TCP_USER_TIMEOUT to that Timeout on
-//     every connection it runs: a client's, when ClientParameters.Time is
-//     set; a server's, unless ServerParameters.Time is [Infinity], so with
-//     the defaults to 20 s. That silently replaces whatever UserTimeout the
+//     every connection it runs that is a *net.TCPConn: a client's, when
+//     ClientParameters.Time is neither zero nor [Infinity]; a server's,
+//     unless ServerParameters.Time is Infinity, so with the defaults to
+//     20 s. That silently replaces whatever UserTimeout the
 //     kernel Config had, and with it [keepalive.Config.DetectionBound]
 //     (on Linux the user timeout also ends the keepalive probing): see
 //     [ClientEffective] and [ServerEffective]. The Configs here have
@@ -17,8 +18,9 @@
 //     keepalive.Get reads them back.
 //   - A server closes the connection of a client that pings more often than
 //     its EnforcementPolicy permits (GOAWAY "too_many_pings"; by default
-//     once per 5 minutes, and never without an active RPC). [CheckPolicy]
-//     says beforehand whether a client's parameters would be refused.
+//     once per 5 minutes, and without an active RPC only 2 hours apart).
+//     [CheckPolicy] says beforehand whether a client's parameters would be
+//     refused.
 //
 // With both layers on, the kernel usually notices first: its bound is
 // Timeout, and the first ping goes out only after Time. Where that ping goes
@@ -78,7 +80,8 @@ var grpcSetsUserTimeout = runtime.GOOS == "linux" || runtime.GOOS == "android"
 // holds once gRPC-Go, running with p, has set TCP_USER_TIMEOUT: on Linux
 // cfg with UserTimeout = p.Timeout (20 s if zero, whole milliseconds) unless
 // p.Time is zero or Infinity; elsewhere cfg. Its DetectionBound is the
-// kernel's real bound.
+// kernel's real bound. (gRPC sets it only on a dialed *net.TCPConn; a
+// dialer that returns another net.Conn type keeps cfg.)
 func ClientEffective(cfg ka.Config, p keepalive.ClientParameters) ka.Config {
 	if p.Time == 0 || p.Time == Infinity {
 		return cfg
@@ -89,7 +92,8 @@ func ClientEffective(cfg ka.Config, p keepalive.ClientParameters) ka.Config {
 // ServerEffective returns the Config a connection accepted with cfg holds
 // once a gRPC-Go server running with p has set TCP_USER_TIMEOUT: on Linux
 // cfg with UserTimeout = p.Timeout (20 s if zero, whole milliseconds) unless
-// p.Time is Infinity; elsewhere cfg.
+// p.Time is Infinity; elsewhere cfg. (gRPC sets it only on an accepted
+// *net.TCPConn.)
 func ServerEffective(cfg ka.Config, p keepalive.ServerParameters) ka.Config {
 	if p.Time == Infinity {
 		return cfg
