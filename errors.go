@@ -58,13 +58,16 @@ func fieldsOf(b *[numKnobs]bool) Fields {
 }
 
 // String lists the fields by name in Config order, "Idle, Count", or
-// "none".
+// "none"; bits that name no field are shown in hex, "Fields(0x10)".
 func (f Fields) String() string {
 	var names []string
 	for k := range numKnobs {
 		if f&fieldOf(k) != 0 {
 			names = append(names, fieldNames[k])
 		}
+	}
+	if rest := f &^ (1<<numKnobs - 1); rest != 0 {
+		names = append(names, fmt.Sprintf("Fields(%#x)", uint8(rest)))
 	}
 	if names == nil {
 		return "none"
@@ -102,9 +105,15 @@ const (
 )
 
 func (e *UnsupportedError) Error() string {
-	msg := "keepalive: " + fmt.Sprintf(e.why, e.OS, e.Missing, e.Set)
+	why := e.why
+	if why == "" {
+		why = whyNoOption // a value made outside this package
+	}
+	msg := "keepalive: " + fmt.Sprintf(why, e.OS, e.Missing, e.Set)
 	if e.Err != nil {
-		msg += ": " + e.Err.Error()
+		// Err is an *OptionError, whose text starts with the same
+		// prefix: say it once.
+		msg += ": " + strings.TrimPrefix(e.Err.Error(), "keepalive: ")
 	}
 	return msg
 }

@@ -569,7 +569,7 @@ func TestApplyOnMPTCP(t *testing.T) {
 	assert.Equal(t, FieldIdle|FieldInterval|FieldCount, ue.Set)
 	assert.Equal(t, FieldUserTimeout, ue.Missing)
 	assert.True(t, ue.Enabled)
-	assert.ErrorContains(t, err, "keepalive: linux cannot set UserTimeout on this socket (set: Idle, Interval, Count): keepalive: set TCP_USER_TIMEOUT=11000")
+	assert.ErrorContains(t, err, "keepalive: linux cannot set UserTimeout on this socket (set: Idle, Interval, Count): set TCP_USER_TIMEOUT=11000")
 	s, err := Get(client)
 	require.NoError(t, err, "Get read all this socket can report")
 	assert.Equal(t, State{Enabled: true, Config: Config{Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 3}, Unknown: FieldUserTimeout}, s)

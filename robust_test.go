@@ -312,3 +312,24 @@ func TestListenerRefusalIsPermanent(t *testing.T) {
 	assert.False(t, oe.Temporary(), "a temporary error keeps http.Server retrying")
 	assert.NotNil(t, oe.Addr, "the error names the connection")
 }
+
+// Every error says "keepalive:" once, also an *UnsupportedError that
+// carries the OS's refusal, and one made outside the package reads well.
+func TestErrorTextsSayKeepaliveOnce(t *testing.T) {
+	var v values
+	v.v[idle], v.set[idle] = 5, true
+	v.v[userTimeout], v.set[userTimeout] = 1000, true
+	refused := &OptionError{Op: "set", Option: "TCP_USER_TIMEOUT", Value: 1000, Err: syscall.ENOPROTOOPT}
+	err := v.shortfall(&linux, FieldUserTimeout, refused)
+	assert.EqualError(t, err, "keepalive: linux cannot set UserTimeout on this socket (set: Idle): set TCP_USER_TIMEOUT=1000: protocol not available")
+	assert.ErrorIs(t, err, syscall.ENOPROTOOPT)
+	assert.EqualError(t, &UnsupportedError{OS: "linux", Set: FieldIdle, Missing: FieldCount},
+		"keepalive: linux has no per-socket option for Count (set: Idle)")
+}
+
+// Fields.String shows bits that name no field instead of hiding them.
+func TestFieldsStringUnknownBits(t *testing.T) {
+	assert.Equal(t, "Fields(0x10)", Fields(0x10).String())
+	assert.Equal(t, "Idle, UserTimeout, Fields(0xf0)", (FieldIdle | FieldUserTimeout | 0xf0).String())
+	assert.Equal(t, "none", Fields(0).String())
+}

@@ -175,7 +175,7 @@ func TestSetAllSocketLacksOption(t *testing.T) {
 	assert.Equal(t, FieldUserTimeout, ue.Missing)
 	assert.True(t, ue.Enabled)
 	assert.ErrorIs(t, err, errors.ErrUnsupported)
-	assert.EqualError(t, err, "keepalive: linux cannot set UserTimeout on this socket (set: Idle): keepalive: set TCP_USER_TIMEOUT=1000: unsupported operation")
+	assert.EqualError(t, err, "keepalive: linux cannot set UserTimeout on this socket (set: Idle): set TCP_USER_TIMEOUT=1000: unsupported operation")
 }
 
 // Get reads every knob it can and names the others in Unknown, with no
