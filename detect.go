@@ -19,9 +19,13 @@ import (
 // An invalid Config has no bound: the error is Validate's (a *RangeError),
 // and the duration 0. A valid Config that leaves Idle, Interval or Count
 // zero returns 0 and a nil error: the socket's own value then counts, so
-// use [Get] to learn it, and State.DetectionBound. Where the OS probes a
-// fixed number of times (Windows without TCP_KEEPCNT: 10), that number
-// counts instead of Count.
+// use [Get] to learn it, and State.DetectionBound. So does one that sets a
+// timing this OS cannot set per socket (OpenBSD, DragonFly before 5.8,
+// js, wasip1, plan9: the system-wide value counts there). Where the OS
+// probes a fixed number of times (Windows without TCP_KEEPCNT: 10), that
+// number counts instead of Count. A bound beyond the largest
+// time.Duration, about 292 years, is that largest Duration (only AIX,
+// which limits no product of the fields, accepts such a Config).
 //
 // The bound covers an idle connection. While sent data is unacknowledged
 // the kernel sends no keepalive probes; UserTimeout bounds that case. On
@@ -34,12 +38,16 @@ func (c Config) DetectionBound() (time.Duration, error) {
 }
 
 func (c Config) detectionBound(p *platform) (time.Duration, error) {
-	// Validated first, so that the arithmetic below cannot overflow.
-	if _, err := c.values(p); err != nil {
+	// Validated first, so that each field is within its option's limits.
+	v, err := c.values(p)
+	if err != nil {
 		return 0, err
 	}
 	if n := fixedProbes(p); n > 0 {
-		c.Count = n // whatever Count says
+		c.Count, v.missing[count] = n, false // whatever Count says
+	}
+	if v.missing[idle] || v.missing[interval] || v.missing[count] {
+		return 0, nil // not set: the system's value counts
 	}
 	if c.Idle == 0 || c.Interval == 0 || c.Count == 0 {
 		return 0, nil
@@ -56,7 +64,10 @@ func (c Config) detectionBound(p *platform) (time.Duration, error) {
 	if p.userTimeoutEndsProbing != nil && c.UserTimeout > 0 {
 		probes = p.userTimeoutEndsProbing(idle, interval, round(c.UserTimeout, userTimeout))
 	}
-	return idle + interval*probes, nil
+	// The fields' own limits keep each factor within a Duration, but not
+	// always their product and sum (AIX's limits allow 2³¹-1 probes of 34
+	// years each).
+	return time.Duration(saturatingAdd(int64(idle), saturatingMul(int64(interval), int64(probes)))), nil
 }
 
 // probesWithin is how many unanswered probes Within allows before it

@@ -187,3 +187,29 @@ func TestIsDeadPeer(t *testing.T) {
 	assert.False(t, IsDeadPeer(io.ErrUnexpectedEOF))
 	assert.False(t, IsDeadPeer(errors.New("connection timed out")))
 }
+
+// A bound never overflows: AIX accepts fields whose Idle+Interval*Count is
+// beyond any Duration, and an OS that cannot set a timing per socket has no
+// bound from the Config at all.
+func TestDetectionBoundExtremes(t *testing.T) {
+	largest := Config{Idle: math.MaxInt32 / 2 * time.Second, Interval: math.MaxInt32 / 2 * time.Second, Count: math.MaxInt32}
+	assert.Equal(t, time.Duration(math.MaxInt64), boundOn(t, largest, &aix))
+	assert.Equal(t, time.Duration(math.MaxInt64), boundOn(t, Config{Idle: time.Second, Interval: math.MaxInt32 / 2 * time.Second, Count: 9}, &aix))
+	for _, p := range []*platform{&openbsd, &dragonflyLegacy, {goos: "js", noKeepalive: true}} {
+		for _, c := range []Config{
+			{Idle: time.Second, Interval: time.Second, Count: 2},
+			{Idle: math.MaxInt64, Interval: math.MaxInt64, Count: math.MaxInt32},
+		} {
+			assert.Zero(t, boundOn(t, c, p), "%s: %+v", p.goos, c)
+		}
+	}
+	// Every table's largest valid fields give a positive bound.
+	for _, p := range []*platform{&linux, &darwin, &freebsd, &dragonfly, &netbsd, &illumos, &solaris, &aix} {
+		k := &p.knobs
+		c := Config{Idle: time.Duration(k[idle].max/2) * k[idle].unit, Interval: 10 * time.Second, Count: k[count].max}
+		for _, err := c.values(p); err != nil && c.Count > 1; _, err = c.values(p) {
+			c.Count /= 2
+		}
+		assert.Positive(t, boundOn(t, c, p), "%s: %+v", p.goos, c)
+	}
+}
