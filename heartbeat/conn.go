@@ -18,26 +18,42 @@ import (
 // it never allocates. Reads on a connection that is no longer tracked
 // (timed out, replaced or removed) do not touch its key.
 //
-// If key is already tracked with a wrapper of the same c (compared with
-// ==), TrackConn refreshes it and returns that wrapper: wrapping c again is
-// not a replacement and closes nothing. Errors are those of Track.
+// Tracking the connection already tracked under key is a refresh, never
+// a replacement, however it was tracked: a wrapper counts as the
+// connection it wraps (see Track). If key is tracked with a wrapper of
+// c, TrackConn refreshes it and returns that wrapper. If key is tracked
+// with c itself (by Track), the new wrapper takes its place silently:
+// nothing is closed and OnEvict is not called, neither now nor later for
+// c; OnEvict is called once, for the wrapper, when the Monitor is done
+// with it. Errors are those of Track; on error, c is left open.
 func (m *Monitor[K]) TrackConn(key K, c net.Conn) (net.Conn, error) {
 	if isNil(c) {
 		return nil, ErrNilConn
 	}
 	w := &monitoredConn[K]{Conn: c, m: m}
-	tracked, err := m.track(key, w, &w.pos, sameWrapped[K])
+	tracked, err := m.track(key, w, &w.pos)
 	if err != nil {
 		return nil, err
 	}
 	return tracked.(*monitoredConn[K]), nil
 }
 
-// sameWrapped reports whether old is a wrapper of the same connection as
-// the wrapper c.
-func sameWrapped[K comparable](old, c io.Closer) bool {
-	ow, ok := old.(*monitoredConn[K])
-	return ok && same(ow.Conn, c.(*monitoredConn[K]).Conn)
+// unwrap returns the connection that c stands for: the connection that
+// a wrapper returned by m's TrackConn wraps (however deeply), or c.
+func (m *Monitor[K]) unwrap(c io.Closer) io.Closer {
+	for {
+		w, ok := c.(*monitoredConn[K])
+		if !ok || w.m != m {
+			return c
+		}
+		c = w.Conn
+	}
+}
+
+// sameConn reports whether a and b are the same connection: equal (with
+// ==) once m's wrappers are unwrapped.
+func (m *Monitor[K]) sameConn(a, b io.Closer) bool {
+	return same(m.unwrap(a), m.unwrap(b))
 }
 
 type monitoredConn[K comparable] struct {
@@ -79,8 +95,15 @@ func closeWrite(c net.Conn) error {
 // Its CloseWrite calls c's CloseWrite if c has one; NetConn returns c.
 // Unlike Monitor.TrackConn it only wraps: nothing is registered, and
 // nothing needs undoing when c is closed.
-func (p *Pinger) Wrap(c net.Conn) net.Conn {
-	return &pingerConn{Conn: c, p: p}
+//
+// Wrap returns ErrNilConn, and no wrapper, if c is nil or holds a nil
+// pointer (a typed nil, such as a nil *net.TCPConn), whose first Read
+// would panic.
+func (p *Pinger) Wrap(c net.Conn) (net.Conn, error) {
+	if isNil(c) {
+		return nil, ErrNilConn
+	}
+	return &pingerConn{Conn: c, p: p}, nil
 }
 
 type pingerConn struct {

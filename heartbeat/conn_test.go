@@ -208,7 +208,8 @@ func TestPingerConnReceived(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	c := p.Wrap(a)
+	c, err := p.Wrap(a)
+	require.NoError(t, err)
 	assert.Same(t, a, c.(interface{ NetConn() net.Conn }).NetConn())
 	assert.ErrorIs(t, c.(interface{ CloseWrite() error }).CloseWrite(), errors.ErrUnsupported)
 
@@ -258,4 +259,95 @@ func TestConnSameConnTwice(t *testing.T) {
 	require.Len(t, evs, 1)
 	assert.Equal(t, Replaced, evs[0].reason)
 	assert.Same(t, first, evs[0].c)
+}
+
+// TestPingerWrapNil: a nil connection, typed or not, is refused at Wrap
+// instead of panicking at the first Read.
+func TestPingerWrapNil(t *testing.T) {
+	noLeaks(t)
+	p, err := NewPinger(PingerConfig{Idle: time.Hour, Interval: time.Hour, Count: 1,
+		Ping: func(context.Context) error { return nil }})
+	require.NoError(t, err)
+	var tcp *net.TCPConn
+	for name, c := range map[string]net.Conn{"nil": nil, "typed nil": tcp} {
+		w, err := p.Wrap(c)
+		assert.ErrorIs(t, err, ErrNilConn, name)
+		assert.Nil(t, w, name)
+	}
+}
+
+// readable fails t unless server, a real TCP connection or a wrapper of
+// one, is still open: a byte the client sends arrives through it.
+func readable(t *testing.T, client, server net.Conn) {
+	t.Helper()
+	_, err := client.Write([]byte("x"))
+	require.NoError(t, err)
+	require.NoError(t, server.SetReadDeadline(time.Now().Add(10*time.Second)))
+	n, err := server.Read(make([]byte, 1))
+	require.NoError(t, err, "the socket is still open")
+	require.Equal(t, 1, n)
+}
+
+// TestTrackThenTrackConnSameConn: wrapping a connection that Track
+// already tracks under the key is a refresh: the socket stays open, no
+// OnEvict, and the wrapper takes over (its reads refresh the key; Remove
+// of the raw connection still matches).
+func TestTrackThenTrackConnSameConn(t *testing.T) {
+	noLeaks(t)
+	rec := newRecorder[int]()
+	m := manual(t, MonitorConfig[int]{OnEvict: rec.onEvict})
+	client, raw := tcpPair(t)
+	require.NoError(t, m.Track(1, raw))
+	m.tick(5)
+	w, err := m.TrackConn(1, raw)
+	require.NoError(t, err)
+	assert.Empty(t, rec.all(), "no replacement")
+	assert.Equal(t, 1, m.Len())
+	readable(t, client, w)
+	m.tick(13) // the read at epoch 5 refreshed the key; so did TrackConn
+	assert.Empty(t, rec.all())
+	again, err := m.TrackConn(1, raw)
+	require.NoError(t, err)
+	assert.Same(t, w, again, "the wrapper now tracked")
+	require.NoError(t, m.Track(1, raw))
+	assert.Empty(t, rec.all())
+
+	assert.True(t, m.Remove(1, raw), "the raw connection matches its wrapper")
+	evs := rec.all()
+	require.Len(t, evs, 1)
+	assert.Equal(t, Removed, evs[0].reason)
+	assert.Same(t, w, evs[0].c, "OnEvict gets the wrapper, once")
+	readable(t, client, w)
+	require.NoError(t, w.Close())
+	assert.Len(t, rec.all(), 1, "already removed")
+}
+
+// TestTrackConnThenTrackSameConn: tracking with Track the connection that
+// TrackConn's wrapper wraps (or the wrapper itself) is a refresh: the
+// socket stays open and the wrapper stays the one tracked.
+func TestTrackConnThenTrackSameConn(t *testing.T) {
+	noLeaks(t)
+	rec := newRecorder[int]()
+	m := manual(t, MonitorConfig[int]{OnEvict: rec.onEvict})
+	client, raw := tcpPair(t)
+	w, err := m.TrackConn(1, raw)
+	require.NoError(t, err)
+	m.tick(5)
+	require.NoError(t, m.Track(1, raw))
+	require.NoError(t, m.Track(1, w))
+	again, err := m.TrackConn(1, w)
+	require.NoError(t, err)
+	assert.Same(t, w, again)
+	assert.Empty(t, rec.all(), "no replacement")
+	assert.Equal(t, 1, m.Len())
+	readable(t, client, w)
+	m.tick(13) // refreshed at epoch 5
+	assert.Empty(t, rec.all())
+	m.tick(14) // last activity at epoch 5 (the read)
+	evs := rec.all()
+	require.Len(t, evs, 1)
+	assert.Equal(t, TimedOut, evs[0].reason)
+	assert.Same(t, w, evs[0].c)
+	_, err = raw.Write([]byte("x"))
+	assert.ErrorIs(t, err, net.ErrClosed, "closed by the timeout, not before")
 }

@@ -18,9 +18,9 @@ var ErrClosed = errors.New("heartbeat: monitor closed")
 // when it gives up on the peer.
 var ErrPeerDead = errors.New("heartbeat: peer dead")
 
-// ErrNilConn is returned by Monitor.Track and Monitor.TrackConn for a nil
-// connection, including an interface holding a nil pointer (such as a
-// nil *net.TCPConn).
+// ErrNilConn is returned by Monitor.Track, Monitor.TrackConn and
+// Pinger.Wrap for a nil connection, including an interface holding a nil
+// pointer (such as a nil *net.TCPConn).
 var ErrNilConn = errors.New("heartbeat: nil connection")
 
 // ErrRunning is returned by Pinger.Run when another Run of the same

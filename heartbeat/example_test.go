@@ -153,7 +153,9 @@ func ExamplePinger_Wrap() {
 	if err != nil {
 		panic(err)
 	}
-	conn = p.Wrap(client)
+	if conn, err = p.Wrap(client); err != nil {
+		panic(err)
+	}
 	go func() { _, _ = io.Copy(io.Discard, conn) }() // the client's reader
 
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)

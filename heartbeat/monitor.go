@@ -294,8 +294,11 @@ func (m *Monitor[K]) shardOf(h uint64) *shard[K] {
 // now. If key is already tracked with a different connection, that one
 // is closed and evicted with reason Replaced before Track returns.
 // Tracking the same connection again only refreshes it. Connections
-// are compared with ==; if c's dynamic type is not comparable, the
-// same value tracked twice is treated as a replacement.
+// are compared with ==, a wrapper returned by TrackConn counting as the
+// connection it wraps: Track(key, c) where key is tracked with
+// TrackConn's wrapper of c only refreshes the wrapper, which stays the
+// one tracked. If c's dynamic type is not comparable, the same value
+// tracked twice is treated as a replacement.
 //
 // Track returns ErrClosed after Close, and ErrNilConn if c is nil or
 // holds a nil pointer, map, slice, channel or function (a typed nil,
@@ -305,17 +308,27 @@ func (m *Monitor[K]) Track(key K, c io.Closer) error {
 	if isNil(c) {
 		return ErrNilConn
 	}
-	_, err := m.track(key, c, nil, same[io.Closer])
+	_, err := m.track(key, c, nil)
 	return err
 }
 
 // track implements Track and TrackConn: it tracks c under key unless
-// the connection already tracked under key is one that keep(old, c)
-// accepts, and returns the one tracked. If at is not nil, it receives
-// c's position when c is tracked.
-func (m *Monitor[K]) track(key K, c io.Closer, at *position[K], keep func(old, c io.Closer) bool) (io.Closer, error) {
+// the same connection is already tracked under key, and returns the one
+// tracked. If at is not nil, c is a new wrapper made by TrackConn: it
+// takes the place of the same connection tracked unwrapped, and at
+// receives its position when it is tracked.
+func (m *Monitor[K]) track(key K, c io.Closer, at *position[K]) (io.Closer, error) {
 	h := maphash.Comparable(m.seed, key)
-	kept, old, err := m.shardOf(h).track(key, h, c, at, &m.closed, keep)
+	matchOld := func(old io.Closer) match {
+		if !m.sameConn(old, c) {
+			return replace
+		}
+		if w, wrapped := old.(*monitoredConn[K]); at == nil || wrapped && w.m == m {
+			return keep
+		}
+		return adopt
+	}
+	kept, old, err := m.shardOf(h).track(key, h, c, at, &m.closed, matchOld)
 	if err != nil {
 		return nil, err
 	}
@@ -361,10 +374,11 @@ func (m *Monitor[K]) Touch(key K) bool {
 }
 
 // Remove stops tracking key if it is tracked with connection c (compared
-// with ==), calls OnEvict with reason Removed, and reports whether it did.
-// It does not close c. Call it when a connection ends normally. (The
-// wrapper returned by TrackConn does this in its Close.) A c whose dynamic
-// type is not comparable never matches.
+// with ==, a wrapper returned by TrackConn counting as the connection it
+// wraps, as in Track), calls OnEvict with reason Removed, and reports
+// whether it did. It does not close c. Call it when a connection ends
+// normally. (The wrapper returned by TrackConn does this in its Close.)
+// A c whose dynamic type is not comparable never matches.
 //
 // Passing c guards against a classic race: when a client reconnects, the
 // handler of its old connection typically calls Remove while exiting,
@@ -375,7 +389,7 @@ func (m *Monitor[K]) Remove(key K, c io.Closer) bool {
 		return false
 	}
 	h := maphash.Comparable(m.seed, key)
-	v, ok := m.shardOf(h).untrack(key, h, c)
+	v, ok := m.shardOf(h).untrack(key, h, func(tracked io.Closer) bool { return m.sameConn(tracked, c) })
 	if ok {
 		m.notify(v.key, v.c, Removed)
 	}

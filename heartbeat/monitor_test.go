@@ -790,3 +790,15 @@ func TestLeakCheck(t *testing.T) {
 	require.NoError(t, m.Close())
 	assert.NoError(t, goleak.Find(), "Close stopped the goroutine")
 }
+
+// TestTrackRemoveAllocs: refreshing a key by tracking its connection again,
+// and a Remove that does not match, allocate nothing.
+func TestTrackRemoveAllocs(t *testing.T) {
+	noLeaks(t)
+	m := manual(t, MonitorConfig[int]{})
+	c, other := &fakeConn{}, &fakeConn{}
+	require.NoError(t, m.Track(1, c))
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = m.Track(1, c) }), "Track refresh")
+	assert.Zero(t, testing.AllocsPerRun(100, func() { m.Remove(1, other) }), "Remove of another connection")
+	assert.Equal(t, 1, m.Len())
+}

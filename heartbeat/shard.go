@@ -108,19 +108,42 @@ type victim[K comparable] struct {
 
 // same reports whether a == b, treating values whose dynamic type is
 // not comparable (or that hold something that is not) as different.
-func same[C any](a, b C) bool {
-	return reflect.ValueOf(a).Comparable() && any(a) == any(b)
+// Pointers, the usual connections, are compared without reflect.ValueOf,
+// which would make a and b escape: tracking again allocates nothing.
+func same(a, b io.Closer) bool {
+	t := reflect.TypeOf(a)
+	switch {
+	case t != reflect.TypeOf(b):
+		return false
+	case t == nil:
+		return true
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Chan, reflect.UnsafePointer:
+		return a == b
+	}
+	return reflect.ValueOf(a).Comparable() && a == b
 }
+
+// A match says what tracking c under a key already tracked with old
+// means.
+type match uint8
+
+const (
+	replace match = iota // another connection: c replaces old, which is evicted
+	keep                 // the same connection: old is refreshed and stays
+	adopt                // the same connection: c silently takes old's place
+)
 
 // track tracks c under key, whose hash is h, as active now, unless
 // closed is set (ErrClosed). If key is already tracked with a connection
-// old for which keep(old, c) holds, that entry is only refreshed and old
-// is returned as kept; with any other connection, c takes its place and
-// old is returned as replaced. If at is not nil, it receives the
-// position of c's entry, under the lock, before anyone else can reach c
-// through the shard.
+// old, its entry is refreshed and matchOld(old) decides: for keep, old
+// is returned as kept; for adopt, c takes old's place and is returned
+// as kept; for replace, c takes old's place and old is returned as
+// replaced. If at is not nil, it receives the position of c's entry,
+// under the lock, before anyone else can reach c through the shard.
 func (sh *shard[K]) track(key K, h uint64, c io.Closer, at *position[K], closed *atomic.Bool,
-	keep func(old, c io.Closer) bool) (kept io.Closer, replaced victim[K], err error) {
+	matchOld func(old io.Closer) match) (kept io.Closer, replaced victim[K], err error) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if closed.Load() {
@@ -139,15 +162,19 @@ func (sh *shard[K]) track(key K, h uint64, c io.Closer, at *position[K], closed 
 	}
 	e := sh.at(i)
 	sh.refresh(i, e, now)
-	if keep(e.conn, c) {
+	switch matchOld(e.conn) {
+	case keep:
 		return e.conn, victim[K]{}, nil
+	case adopt:
+		kept = c
+	default:
+		replaced = victim[K]{e.key, e.conn}
 	}
-	replaced = victim[K]{e.key, e.conn}
 	e.key, e.conn = key, c
 	if at != nil {
 		*at = position[K]{sh, e, sh.meta(i), i}
 	}
-	return nil, replaced, nil
+	return kept, replaced, nil
 }
 
 // touch records activity on key, whose hash is h, and reports whether
@@ -166,8 +193,8 @@ func (sh *shard[K]) touch(key K, h uint64) bool {
 }
 
 // untrack ends the tracking of key, whose hash is h, if it is tracked
-// with c, and returns it.
-func (sh *shard[K]) untrack(key K, h uint64, c io.Closer) (victim[K], bool) {
+// with a connection that is(tracked) accepts, and returns it.
+func (sh *shard[K]) untrack(key K, h uint64, is func(tracked io.Closer) bool) (victim[K], bool) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	p, i := sh.find(key, h)
@@ -175,7 +202,7 @@ func (sh *shard[K]) untrack(key K, h uint64, c io.Closer) (victim[K], bool) {
 		return victim[K]{}, false
 	}
 	e := sh.at(i)
-	if !same(e.conn, c) {
+	if !is(e.conn) {
 		return victim[K]{}, false
 	}
 	v := victim[K]{e.key, e.conn}

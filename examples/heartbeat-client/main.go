@@ -92,8 +92,12 @@ func run(ctx context.Context, addr string, o options, logger *log.Logger) error 
 		return err
 	}
 	// Every line from the server counts as an answer, OK or not.
+	answers, err := p.Wrap(conn)
+	if err != nil {
+		return err
+	}
 	go func() {
-		lines := bufio.NewScanner(p.Wrap(conn))
+		lines := bufio.NewScanner(answers)
 		for lines.Scan() {
 			if lines.Text() != "OK" {
 				logger.Printf("server: %s", lines.Text())
