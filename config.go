@@ -24,6 +24,11 @@
 // or let a [net.Dialer] or listener do it for every connection (see
 // [Config.Dialer], [Config.Listen] and [Config.Listener]).
 //
+// [Inspect] reads what the kernel knows about a connection now (state,
+// unanswered probes, retransmissions, queued data, quiet time, RTT: a
+// [Health]), [Health.Predict] says when the kernel will drop it if nothing
+// more arrives, and [Diagnose] says why a failed connection died.
+//
 // # Errors
 //
 // One contract holds for every call that touches a socket:
@@ -85,6 +90,13 @@ type Config struct {
 	// are not sent while data is in flight, so without it a peer that
 	// vanishes mid-write is detected only by the retransmission timeout,
 	// about 15 minutes on Linux.
+	//
+	// UserTimeout also drops a peer that is alive but stops reading: data
+	// waiting behind its zero window makes no progress, although its
+	// kernel answers every probe (Linux 6.18: the writer fails 2.42 s
+	// after the window closed for a UserTimeout of 2 s; without
+	// UserTimeout such a connection lives on). Set it above the longest
+	// pause a healthy consumer may take.
 	UserTimeout time.Duration
 }
 

@@ -87,7 +87,10 @@ const probesWithin = 3
 //
 // The price of a small d is probe traffic (one small segment per Interval
 // per idle connection) and false positives: a network outage longer than d
-// kills connections that would have survived it.
+// kills connections that would have survived it. Since UserTimeout is d, a
+// peer that is alive but stops reading for longer than d is dropped too:
+// on Linux 6.18 about d + 0.4 s after its receive window closed (2.42 s
+// for a d of 2 s, 8.43 s for 8 s; see [Config]'s UserTimeout).
 //
 // A d too short for this OS (2 s on Linux) is an error: a *RangeError for
 // Field "Idle+Interval*Count" whose Min is the shortest d this OS allows and
@@ -213,6 +216,14 @@ func (s State) DetectionBound() time.Duration {
 // host" or a connect that timed out) does not match, whatever it wraps. Nor
 // does a deadline set with SetDeadline: os.ErrDeadlineExceeded does not
 // match.
+//
+// Only one call receives the kernel's error: another Read or Write blocked at
+// the same time, and every later one, gets io.EOF (Read) or EPIPE (Write), as
+// if the peer had closed the connection, and IsDeadPeer is false for those
+// (golang/go#31490, still so on Linux 6.18). To learn why the connection
+// failed whichever error a call got, use [Diagnose](conn, err) before
+// Close: it tells a dropped connection from a closed one by what the
+// kernel still reports.
 func IsDeadPeer(err error) bool {
 	if err == nil {
 		return false

@@ -30,6 +30,23 @@ func soError(t *testing.T, conn *net.TCPConn) int {
 	return n
 }
 
+// laterCallsSeeItClosed checks what IsDeadPeer's doc says: only the first
+// call after the drop got the kernel's error; a later Read gets io.EOF and
+// a later Write EPIPE, which are not dead-peer errors, and Diagnose still
+// tells why the connection died.
+func laterCallsSeeItClosed(t *testing.T, conn *net.TCPConn, cause Cause) {
+	t.Helper()
+	n, readErr := conn.Read(make([]byte, 1))
+	assert.Zero(t, n)
+	assert.ErrorIs(t, readErr, io.EOF)
+	_, writeErr := conn.Write([]byte("late"))
+	assert.ErrorIs(t, writeErr, syscall.EPIPE)
+	assert.False(t, IsDeadPeer(readErr))
+	assert.False(t, IsDeadPeer(writeErr))
+	assert.Equal(t, cause, Diagnose(conn, readErr))
+	assert.Equal(t, cause, Diagnose(conn, writeErr))
+}
+
 // After keepalive gave up, the dead socket still says so: CLOSED, the
 // probes that went unanswered (Count, or 1 with a UserTimeout), nothing
 // retransmitted, the error already delivered.
@@ -63,6 +80,7 @@ func TestPostMortemKeepalive(t *testing.T) {
 			assert.Equal(t, CauseKeepalive, Diagnose(client, err))
 			assert.Equal(t, "keepalive probes unanswered", Diagnose(client, err).String())
 			assert.Equal(t, "already dropped", h.Predict(mustGet(t, client)).String())
+			laterCallsSeeItClosed(t, client, CauseKeepalive)
 		})
 	}
 }
@@ -91,6 +109,7 @@ func TestPostMortemDataInFlight(t *testing.T) {
 	assert.Equal(t, len("unacknowledged"), h.UnackedBytes)
 	assert.Zero(t, tcpInfo(t, client).Unacked, "the kernel's segment count is reset")
 	assert.Equal(t, CauseUnacked, h.Diagnose(err))
+	laterCallsSeeItClosed(t, client, CauseUnacked)
 }
 
 // A rebooted peer answers the first probe with RST.
