@@ -101,13 +101,6 @@ func Get(conn net.Conn) (State, error) {
 	return op.s, err
 }
 
-// getRaw is Get for a socket not yet known to be TCP.
-func getRaw(rc syscall.RawConn) (State, error) {
-	op := sockOp{kind: opGet, check: true}
-	err := op.onRaw(rc)
-	return op.s, err
-}
-
 // Disable turns keepalive probes off for conn. The timings stay as they are,
 // so a later Apply with a zero Config turns them back on unchanged.
 func Disable(conn net.Conn) error {

@@ -18,6 +18,4 @@ func setAll(*platform, uintptr, *values) error { return nothingDone(native, 0, f
 func setEnabled(uintptr, bool) error           { return nothingDone(native, 0, false) }
 func getAll(*platform, uintptr, *State) error  { return nothingDone(native, 0, true) }
 
-func optionMissing(err error) bool { return errors.Is(err, errors.ErrUnsupported) }
-
 func isTimedOut(err error) bool { return errors.Is(err, syscall.ETIMEDOUT) }

@@ -35,6 +35,14 @@ func systemDefaults(t testing.TB) Config {
 	}
 }
 
+// getRaw is Get for a socket not yet known to be TCP, such as a
+// listener's.
+func getRaw(rc syscall.RawConn) (State, error) {
+	op := sockOp{kind: opGet, check: true}
+	err := op.onRaw(rc)
+	return op.s, err
+}
+
 func mustGet(t testing.TB, conn net.Conn) State {
 	t.Helper()
 	s, err := Get(conn)

@@ -2,6 +2,8 @@
 
 package keepalive
 
+import "time"
+
 // The one get/set path of every OS with sockets: the platform table says
 // which options to set, in which unit and order; sockcalls makes the system
 // calls. Nothing here names an OS.
@@ -135,4 +137,18 @@ func getAll(p *platform, fd uintptr, s *State) error {
 		}
 	}
 	return nil
+}
+
+// setField stores a value read from the OS into the matching Config field.
+func (c *Config) setField(k knob, x int64) {
+	switch k {
+	case idle:
+		c.Idle = time.Duration(x)
+	case interval:
+		c.Interval = time.Duration(x)
+	case count:
+		c.Count = int(x)
+	case userTimeout:
+		c.UserTimeout = time.Duration(x)
+	}
 }

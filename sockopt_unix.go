@@ -5,7 +5,6 @@ package keepalive
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -49,46 +48,6 @@ func optionMissing(err error) bool {
 // instead of ETIMEDOUT as it gives up.
 func isTimedOut(err error) bool {
 	return errors.Is(err, unix.ETIMEDOUT) || errors.Is(err, unix.EHOSTUNREACH) || errors.Is(err, unix.ENETUNREACH)
-}
-
-// checkProtocol tells a TCP socket from any other where the OS names a
-// socket's protocol (SO_PROTOCOL): a stream socket whose protocol is one of
-// protos. The type matters too: a raw IP socket opened for protocol TCP
-// (ip4:tcp) has SO_PROTOCOL IPPROTO_TCP.
-func checkProtocol(fd uintptr, soProtocol int, protos ...int) error {
-	if err := checkType(fd); err != nil {
-		return err
-	}
-	proto, err := getInt(fd, unix.SOL_SOCKET, soProtocol)
-	if err != nil {
-		return &OptionError{Op: "get", Option: "SO_PROTOCOL", Err: err}
-	}
-	for _, p := range protos {
-		if proto == p {
-			return nil
-		}
-	}
-	return fmt.Errorf("%w: socket protocol %d", ErrNotTCP, proto)
-}
-
-// checkStream tells a TCP socket from any other where the OS cannot name a
-// socket's protocol: a stream socket of the Internet families is TCP.
-func checkStream(fd uintptr) error {
-	if err := checkType(fd); err != nil {
-		return err
-	}
-	sa, err := unix.Getsockname(int(fd))
-	switch {
-	case errors.Is(err, unix.EAFNOSUPPORT):
-		return fmt.Errorf("%w: not an Internet socket", ErrNotTCP)
-	case err != nil:
-		return os.NewSyscallError("getsockname", err)
-	}
-	switch sa.(type) {
-	case *unix.SockaddrInet4, *unix.SockaddrInet6:
-		return nil
-	}
-	return fmt.Errorf("%w: %T socket", ErrNotTCP, sa)
 }
 
 // checkType makes sure fd is a stream socket. A descriptor that is no

@@ -166,17 +166,3 @@ func unitOf(o *sockopt) int64 {
 	}
 	return int64(o.unit)
 }
-
-// setField stores a value read from the OS into the matching Config field.
-func (c *Config) setField(k knob, x int64) {
-	switch k {
-	case idle:
-		c.Idle = time.Duration(x)
-	case interval:
-		c.Interval = time.Duration(x)
-	case count:
-		c.Count = int(x)
-	case userTimeout:
-		c.UserTimeout = time.Duration(x)
-	}
-}
