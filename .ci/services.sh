@@ -18,9 +18,19 @@ ks_fail() { echo "services: $*" >&2; return 1; }
 ks_now() { date +%s.%N; }
 ks_took() { awk -v what="$1" -v t0="$2" -v t1="$(ks_now)" 'BEGIN { printf "services: %-32s %5.2fs\n", what, t1 - t0 }' >&2; }
 
-# ks_free_port prints a TCP port that nothing listens on.
+# ks_free_port prints a TCP port on 127.0.0.1 that nothing listens on (a
+# connection to it is refused), picked at random between the well-known
+# ports and the ephemeral range.
 ks_free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	local p
+	for _ in $(seq 100); do
+		p=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768-)
+		if ! (: >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	ks_fail "no free port found"
 }
 
 # ks_as USER CMD... runs CMD as USER when root, else as the caller.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -143,4 +144,19 @@ func ExampleRunIsolated() {
 		}
 	}
 	_ = testDeadPeer // func TestDeadPeer(t *testing.T) in a _test.go file
+}
+
+// A test binary whose TestMain re-runs itself in a user+network namespace
+// when it lacks CAP_NET_ADMIN, so that its examples and tests all can
+// inject faults, unprivileged too.
+func ExampleIsolateProcess() {
+	testMain := func(m *testing.M) {
+		if err := keepalivetest.IsolateProcess(); err != nil {
+			// Neither root nor a namespace: the faults cannot work here.
+			fmt.Fprintln(os.Stderr, "cannot inject faults:", err)
+			os.Exit(1)
+		}
+		os.Exit(m.Run()) // as root directly, else inside the namespace
+	}
+	_ = testMain // func TestMain(m *testing.M) in a _test.go file
 }

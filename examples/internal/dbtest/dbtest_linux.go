@@ -321,7 +321,7 @@ func Run(t *testing.T, drv Driver, cfg keepalive.Config) {
 		}
 
 		var outcome string
-		grace := 2 * time.Second
+		grace := 5 * time.Second
 		select {
 		case err := <-done:
 			took := time.Since(start)
