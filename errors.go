@@ -189,3 +189,16 @@ func (e *OptionError) Error() string {
 
 // Unwrap returns the OS's error.
 func (e *OptionError) Unwrap() error { return e.Err }
+
+// Temporary reports whether the connection went away before the option
+// could be set or read (ECONNRESET, ECONNABORTED: what Go's own Accept
+// counts as temporary), or whether the OS's error is temporary itself. It
+// makes a *net.OpError around e temporary too, so that a server such as
+// net/http goes on accepting after a client that reset at once.
+func (e *OptionError) Temporary() bool {
+	if connGone(e.Err) {
+		return true
+	}
+	t, ok := e.Err.(interface{ Temporary() bool })
+	return ok && t.Temporary()
+}

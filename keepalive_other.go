@@ -18,4 +18,6 @@ func setAll(*platform, uintptr, *values) error { return nothingDone(native, 0, f
 func setEnabled(uintptr, bool) error           { return nothingDone(native, 0, false) }
 func getAll(*platform, uintptr, *State) error  { return nothingDone(native, 0, true) }
 
+func connGone(error) bool { return false }
+
 func isTimedOut(err error) bool { return errors.Is(err, syscall.ETIMEDOUT) }

@@ -131,10 +131,11 @@ func (c Config) Listen(ctx context.Context, base *net.ListenConfig, network, add
 // can tell that beforehand; [Config.Listen] avoids it by listening on plain
 // TCP for a Config with UserTimeout. A TCP connection that cannot be
 // configured otherwise is closed, and Accept returns the error, a
-// *net.OpError naming the connection, which is temporary only if the OS's
-// error is (a connection reset before it could be configured), so that a
-// server such as net/http goes on accepting then and stops on a persistent
-// failure.
+// *net.OpError naming the connection. It is temporary where the client
+// reset or aborted the connection before it could be configured
+// (ECONNRESET, ECONNABORTED; see [OptionError.Temporary]) and not on a
+// persistent failure, so that a server such as net/http goes on accepting
+// after the one and stops on the other.
 func (c Config) Listener(l net.Listener) (net.Listener, error) {
 	if isNil(l) {
 		return nil, fmt.Errorf("%w: nil listener", ErrNotTCP)

@@ -333,3 +333,36 @@ func TestFieldsStringUnknownBits(t *testing.T) {
 	assert.Equal(t, "Idle, UserTimeout, Fields(0xf0)", (FieldIdle | FieldUserTimeout | 0xf0).String())
 	assert.Equal(t, "none", Fields(0).String())
 }
+
+// A client that resets before its connection is configured makes Accept
+// fail with a temporary error, so that net/http goes on serving the next
+// one; a refused value stays permanent (TestListenerRefusalIsPermanent).
+func TestListenerResetIsTemporary(t *testing.T) {
+	plain, err := net.Listen("tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	ln, err := Config{Count: 3}.Listener(plain)
+	require.NoError(t, err)
+	defer ln.Close()
+	r := recording(t, &recorder{fail: map[string]error{"TCP_KEEPCNT": syscall.ECONNRESET}})
+	go func() {
+		if c, err := net.Dial("tcp4", plain.Addr().String()); err == nil {
+			defer c.Close()
+			_, _ = c.Read(make([]byte, 1))
+		}
+	}()
+	conn, err := ln.Accept()
+	assert.Nil(t, conn)
+	require.ErrorIs(t, err, syscall.ECONNRESET)
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	//lint:ignore SA1019 Temporary is what net/http's Serve asks.
+	assert.True(t, ne.Temporary(), "net/http stops serving on a permanent error: %v", err)
+	assert.Equal(t, []string{"TCP_KEEPCNT=3"}, r.calls)
+
+	for _, errno := range []syscall.Errno{syscall.ECONNABORTED, syscall.EINTR} {
+		assert.True(t, (&OptionError{Op: "set", Err: errno}).Temporary(), "%v", errno)
+	}
+	for _, errno := range []syscall.Errno{syscall.EINVAL, syscall.ENOPROTOOPT, syscall.EBADF} {
+		assert.False(t, (&OptionError{Op: "set", Err: errno}).Temporary(), "%v", errno)
+	}
+}

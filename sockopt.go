@@ -2,7 +2,11 @@
 
 package keepalive
 
-import "time"
+import (
+	"errors"
+	"syscall"
+	"time"
+)
 
 // The one get/set path of every OS with sockets: the platform table says
 // which options to set, in which unit and order; sockcalls makes the system
@@ -151,4 +155,10 @@ func (c *Config) setField(k knob, x int64) {
 	case userTimeout:
 		c.UserTimeout = time.Duration(x)
 	}
+}
+
+// connGone reports an OS error that says the connection was reset or
+// aborted, which Go's own Accept counts as temporary.
+func connGone(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED)
 }
