@@ -60,7 +60,11 @@ func (c Config) ApplyRawConn(rc syscall.RawConn) error {
 // ErrNotTCP, and returns what Apply would: Go then fails the Dial or Listen
 // on any error, a tolerated shortfall (*UnsupportedError) too, where the
 // copies from Config.Dialer and Config.ListenConfig take the shortfall
-// they reported when built.
+// they reported when built. One exception is Go's: on a Multipath TCP
+// socket (a ListenConfig's default on Linux, a Dialer's with
+// SetMultipathTCP(true)) Go answers any error by trying again with a plain
+// TCP socket, calling Control once more; so a Config with UserTimeout,
+// which Linux cannot set on MPTCP, silently ends on plain TCP there.
 func (c Config) Control(network, address string, rc syscall.RawConn) error {
 	v, err := c.values(native)
 	if err != nil {

@@ -47,7 +47,8 @@
 //     the refused one stay, and keepalive is not switched on by this call,
 //     except where the OS switches it on with the timings (Windows'
 //     SIO_KEEPALIVE_VALS, which sets Idle and Interval, before any other
-//     option). Validation makes a refusal rare: it is the OS's
+//     option) or takes one once more after it is on (macOS: Idle).
+//     Validation makes a refusal rare: it is the OS's
 //     own limit where it is lower than documented (Wine's host), or a
 //     failing socket.
 //

@@ -184,9 +184,11 @@ func detectionOption(p *platform) string {
 
 // DetectionBound is Config.DetectionBound for the values the socket holds:
 // how long it takes to notice a vanished idle peer. It is 0 when keepalive
-// is off, the one case in which nothing bounds it, or when the kernel holds
-// a timing this package would refuse to set (which Apply never leaves; the
-// error of s.Config.DetectionBound says which).
+// is off, the one case in which nothing bounds it; when a timing it needs
+// is in s.Unknown (Windows' SIO_KEEPALIVE_VALS, OpenBSD: the kernel's
+// schedule cannot be read back); or when the kernel holds a timing this
+// package would refuse to set (which Apply never leaves; the error of
+// s.Config.DetectionBound says which).
 func (s State) DetectionBound() time.Duration {
 	if !s.Enabled {
 		return 0

@@ -24,8 +24,9 @@ const (
 // Accept. A Config with UserTimeout listens on plain TCP, not Multipath TCP
 // (see [Config.Listen]).
 //
-// A field the OS does not pass on to accepted sockets (on Windows, none is
-// known to pass; on macOS, Idle and UserTimeout do not) cannot be set this
+// A field the OS does not pass on to accepted sockets (on macOS, Idle and
+// UserTimeout do not; on Windows, NetBSD, Solaris and AIX none is known
+// to: see "Support per OS" in the package doc) cannot be set this
 // way: the listener gets the rest, and the *UnsupportedError returned with
 // the copy names those fields. [Config.Listen], or a listener wrapped with
 // [Config.Listener], sets them on each accepted connection instead.

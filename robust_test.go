@@ -366,3 +366,38 @@ func TestListenerResetIsTemporary(t *testing.T) {
 		assert.False(t, (&OptionError{Op: "set", Err: errno}).Temporary(), "%v", errno)
 	}
 }
+
+// Control on its own, on a Multipath TCP socket: Go answers the refused
+// TCP_USER_TIMEOUT by trying again on plain TCP, calling Control twice, as
+// Control's doc says; Config.Dialer and Config.ListenConfig avoid that.
+func TestControlOnMPTCPFallsBackToPlainTCP(t *testing.T) {
+	mptcpAvailable(t)
+	cfg := Config{Idle: 6 * time.Second, UserTimeout: 3 * time.Second}
+	calls := 0
+	lc := net.ListenConfig{KeepAlive: -1, Control: func(network, address string, rc syscall.RawConn) error {
+		calls++
+		return cfg.Control(network, address, rc)
+	}}
+	lc.SetMultipathTCP(true)
+	ln, err := lc.Listen(context.Background(), "tcp4", "127.0.0.1:0")
+	require.NoError(t, err, "no error: Go retried on plain TCP")
+	defer ln.Close()
+	assert.Equal(t, 2, calls, "Control on the MPTCP socket, then on the plain one")
+	rc, err := ln.(*net.TCPListener).SyscallConn()
+	require.NoError(t, err)
+	var proto int
+	require.NoError(t, rc.Control(func(fd uintptr) { proto, err = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PROTOCOL) }))
+	require.NoError(t, err)
+	assert.Equal(t, unix.IPPROTO_TCP, proto, "plain TCP")
+	s, err := getRaw(rc)
+	require.NoError(t, err)
+	assert.Equal(t, cfg.UserTimeout, s.Config.UserTimeout)
+}
+
+// State.DetectionBound is 0 where a timing it needs cannot be read back.
+func TestStateDetectionBoundUnknown(t *testing.T) {
+	s := State{Enabled: true, Config: Config{Count: 3}, Unknown: FieldIdle | FieldInterval}
+	assert.Zero(t, s.DetectionBound())
+	s = State{Enabled: true, Config: Config{Idle: time.Second, Interval: time.Second}, Unknown: FieldCount}
+	assert.Zero(t, s.DetectionBound(), "Linux has no fixed count to stand in")
+}
