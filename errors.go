@@ -104,6 +104,7 @@ const (
 	whyNothingRead = "%s has no per-socket TCP keepalive: nothing read%.0s%.0s"
 )
 
+// Error says which fields do not hold and why, and which do.
 func (e *UnsupportedError) Error() string {
 	why := e.why
 	if why == "" {
@@ -152,6 +153,8 @@ type RangeError struct {
 	Value, Min, Max int64
 }
 
+// Error names the field and its value, and the option, OS and accepted
+// range, or says that the value is negative.
 func (e *RangeError) Error() string {
 	show := func(v int64) string {
 		if e.Field == "Count" {
@@ -180,6 +183,7 @@ type OptionError struct {
 	Err    error  // the OS's error, usually a syscall.Errno
 }
 
+// Error names the option, the value given (Op "set") and the OS's error.
 func (e *OptionError) Error() string {
 	if e.Op == "set" {
 		return fmt.Sprintf("keepalive: set %s=%d: %v", e.Option, e.Value, e.Err)
