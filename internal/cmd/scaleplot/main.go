@@ -118,7 +118,7 @@ func plot(w io.Writer, xs, predicted []float64, limit float64, title string) {
 	for r := 1.0; r <= hi; r += 0.05 {
 		fmt.Fprintf(w, `<text x="%.1f" y="%d" text-anchor="middle">%.2f</text>`+"\n", xOf(r), top+plotH+16, r)
 	}
-	fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle">detection time / bound</text>`+"\n", left+plotW/2, height-8)
+	fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle">%s</text>`+"\n", left+plotW/2, height-8, axisLabel(len(predicted) > 0))
 	fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="end">%d</text>`+"\n", left-6, top+4, peak)
 	fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="end">0</text>`+"\n", left-6, top+plotH)
 	fmt.Fprintf(w, `<text transform="translate(16,%d) rotate(-90)" text-anchor="middle">connections</text>`+"\n", top+plotH/2)
@@ -142,6 +142,16 @@ func plot(w io.Writer, xs, predicted []float64, limit float64, title string) {
 		stats(predicted, top+30, "#f46d43", "predicted (Health.Predict): ")
 	}
 	fmt.Fprintln(w, "</svg>")
+}
+
+// axisLabel names what the x axis measures: the time from a peer's
+// vanishing to its connection's death, relative to the bound, as detected
+// and, when the figure has them, as predicted.
+func axisLabel(withPredicted bool) string {
+	if withPredicted {
+		return "time from vanishing to death / bound: detected (blue), predicted (orange)"
+	}
+	return "detection time / bound"
 }
 
 func escape(s string) string {
