@@ -96,8 +96,11 @@ func isTCPNetwork(network string) bool {
 }
 
 // Get returns what the kernel holds for conn now, OS defaults included: on a
-// fresh Linux socket, Enabled false and 2h0m0s / 1m15s / 9 probes (from
-// /proc/sys/net/ipv4/tcp_keepalive_*), UserTimeout 0. It takes the
+// Linux socket that nothing configured, Enabled false and 2h0m0s / 1m15s /
+// 9 probes (from /proc/sys/net/ipv4/tcp_keepalive_*), UserTimeout 0. A
+// connection from net.Dial, or accepted from net.Listen, is not such a
+// socket: Go has switched on its own 15s / 15s / 9 probes there, unless
+// the Dialer's or ListenConfig's KeepAlive is negative. It takes the
 // connections Apply takes.
 func Get(conn net.Conn) (State, error) {
 	op := sockOp{kind: opGet}

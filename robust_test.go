@@ -401,3 +401,15 @@ func TestStateDetectionBoundUnknown(t *testing.T) {
 	s = State{Enabled: true, Config: Config{Idle: time.Second, Interval: time.Second}, Unknown: FieldCount}
 	assert.Zero(t, s.DetectionBound(), "Linux has no fixed count to stand in")
 }
+
+// Get's doc: net.Dial's connection holds Go's own keepalive, not the
+// system's defaults; a Dialer with KeepAlive -1 leaves them.
+func TestGetOfGoDialedConn(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	gos, _ := dialAccept(t, ln, &net.Dialer{})
+	assert.Equal(t, State{Enabled: true, Config: Config{Idle: 15 * time.Second, Interval: 15 * time.Second, Count: 9}}, mustGet(t, gos))
+	untouched, _ := dialAccept(t, ln, &net.Dialer{KeepAlive: -1})
+	assert.Equal(t, State{Config: systemDefaults(t)}, mustGet(t, untouched))
+}

@@ -6,8 +6,13 @@ import (
 )
 
 // Validate reports whether c is acceptable to this OS, without a system
-// call. Apply, ApplyRawConn and Control validate first too, so an invalid
-// Config never changes a socket.
+// call: nil, or the error Apply would return before touching the socket
+// (a *RangeError). Apply, ApplyRawConn and Control validate first too, so
+// an invalid Config never changes a socket. A field this OS has no
+// per-socket option for is no error here: Apply sets the rest and names it
+// in an *UnsupportedError. (Solaris before 11.4, which sets Interval and
+// Count only as their product, refuses one without the other here, with
+// an error matching ErrUnsupported.)
 func (c Config) Validate() error {
 	_, err := c.values(native)
 	return err
