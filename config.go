@@ -33,9 +33,13 @@
 //
 // One contract holds for every call that touches a socket:
 //
-//   - nil: the socket holds everything asked, and keepalive is on.
+//   - nil: the socket holds everything asked: after Apply, keepalive on
+//     and every non-zero field set; after Disable, keepalive off.
 //   - *RangeError (matches ErrOutOfRange): the Config is invalid for this OS.
-//     Found before any system call: nothing changed.
+//     Found before any system call: nothing changed. (Solaris before 11.4,
+//     which sets Interval and Count only as their product, refuses one
+//     without the other the same way, with an error matching
+//     ErrUnsupported.)
 //   - ErrNotTCP: not a TCP connection. Nothing changed.
 //   - *UnsupportedError (matches ErrUnsupported and errors.ErrUnsupported):
 //     a shortfall, tolerated. Keepalive is on and every field in its Set
