@@ -75,7 +75,7 @@ grep -E '^(\[netns\] )?(net/http|gRPC|WebSocket): ' "$out/layers.txt" | sort -u 
 
 step "real drivers against real servers: pgx, go-redis, go-sql-driver/mysql, lib/pq"
 source .ci/services.sh # PostgreSQL, Redis, MariaDB on loopback, stopped at exit
-go test -count=3 -run 'VanishingServer' -v ./examples/dbdialer/ ./examples/goredis/ ./examples/mysql/ ./examples/libpq/ >"$out/drivers.txt" 2>&1
+go test -count=5 -run 'VanishingServer' -v ./examples/dbdialer/ ./examples/goredis/ ./examples/mysql/ ./examples/libpq/ >"$out/drivers.txt" 2>&1
 grep -E '^  [a-z/-]+: ' "$out/drivers.txt" | sort | tee "$out/drivers-report.txt"
 
 step "TestScale: 10,000 connections, 1,000 vanish"

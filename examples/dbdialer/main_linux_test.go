@@ -24,6 +24,11 @@ func (p pool) Query(ctx context.Context) error {
 	return p.QueryRow(ctx, "SELECT 1").Scan(&one)
 }
 
+func (p pool) Slow(ctx context.Context) error {
+	_, err := p.Exec(ctx, "SELECT pg_sleep(10)")
+	return err
+}
+
 func (p pool) Close() error { p.Pool.Close(); return nil }
 
 var driver = dbtest.Driver{

@@ -20,6 +20,11 @@ type pool struct{ *redis.Client }
 
 func (p pool) Query(ctx context.Context) error { return p.Ping(ctx).Err() }
 
+// Slow blocks on a list that nobody pushes to, for 10 s.
+func (p pool) Slow(ctx context.Context) error {
+	return p.BLPop(ctx, 10*time.Second, "keepalive-test-empty").Err()
+}
+
 var driver = dbtest.Driver{
 	Name:    "go-redis",
 	Service: dbtest.Redis,

@@ -23,6 +23,11 @@ func (p pool) Query(ctx context.Context) error {
 	return p.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
+func (p pool) Slow(ctx context.Context) error {
+	_, err := p.ExecContext(ctx, "SELECT pg_sleep(10)")
+	return err
+}
+
 var driver = dbtest.Driver{
 	Name:    "lib/pq",
 	Service: dbtest.Postgres,

@@ -26,6 +26,11 @@ func (p pool) Query(ctx context.Context) error {
 	return p.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
+func (p pool) Slow(ctx context.Context) error {
+	_, err := p.ExecContext(ctx, "SELECT SLEEP(10)")
+	return err
+}
+
 // networks numbers the dial registrations: the driver's registry is global.
 var networks atomic.Int64
 

@@ -7,9 +7,10 @@
 // pooled connection is read back with keepalive.Get; then the server vanishes
 // mid-session and (a) an idle pooled connection must be dropped by the kernel
 // within the bound and the next query succeed on a fresh connection, (b) a
-// query in flight must fail within the user timeout, and (c) with Go's
-// defaults the same query hangs until a context deadline ends it, the kernel
-// still retransmitting.
+// query sent after it vanished must fail within the user timeout, and a slow
+// query it was running when it vanished within the keepalive bound, and (c)
+// with the driver's default dialer the query hangs until a context deadline
+// ends it (or past it), the kernel still retransmitting.
 package dbtest
 
 import (
@@ -199,6 +200,9 @@ func (d *Dials) Last(t testing.TB) net.Conn {
 type Pool interface {
 	// Query makes one round trip to the server (SELECT 1, PING).
 	Query(ctx context.Context) error
+	// Slow sends a query that the server answers only after 10 s
+	// (pg_sleep, SLEEP, BLPOP), sending nothing meanwhile.
+	Slow(ctx context.Context) error
 	Close() error
 }
 
@@ -290,6 +294,33 @@ func Run(t *testing.T, drv Driver, cfg keepalive.Config) {
 			require.ErrorIs(t, infoErr, net.ErrClosed)
 			t.Logf("%s closed the socket on the error itself", drv.Name)
 		}
+	})
+
+	t.Run("slow query whose server vanishes fails within the bound", func(t *testing.T) {
+		t.Parallel()
+		pool, _, conn := open(t, &cfg)
+		settle(t, conn)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*bound)
+		defer cancel()
+		sent := time.Now()
+		done := make(chan error, 1)
+		go func() { done <- pool.Slow(ctx) }()
+		// The query reaches the server and is acknowledged; then nothing
+		// flows until its answer, and the server vanishes meanwhile.
+		time.Sleep(300 * time.Millisecond)
+		settle(t, conn)
+		start := time.Now()
+		require.NoError(t, keepalivetest.Vanish(conn))
+		err := <-done
+		took := time.Since(start)
+		require.Error(t, err, "a query to a vanished server succeeded")
+		require.NoError(t, ctx.Err(), "the context deadline ended the query, not the kernel: %v", err)
+		t.Logf("%s: slow query failed: %v", drv.Name, err)
+		// Nothing is unacknowledged, so keepalive decides, counting from
+		// the last segment heard: the query's ACK, before the server
+		// vanished.
+		heard := start.Sub(sent)
+		Ratio(t, drv.Name+": slow query whose server vanished failed", took, bound, float64(bound-heard)/float64(bound), 1.2)
 	})
 
 	t.Run("Go's defaults: the query hangs", func(t *testing.T) {
