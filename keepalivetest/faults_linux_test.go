@@ -4,6 +4,7 @@ package keepalivetest
 
 import (
 	"bufio"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -479,9 +480,50 @@ func TestBadConn(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			assert.ErrorIs(t, fault(nil), errNilConn)
 			assert.ErrorIs(t, fault((*net.TCPConn)(nil)), errNilConn)
+			assert.ErrorIs(t, fault((*tls.Conn)(nil)), errNilConn)
 			err := fault(pipe)
 			assert.ErrorContains(t, err, "not a syscall.Conn")
 			assert.ErrorIs(t, fault(closed), net.ErrClosed)
 		})
 	}
+}
+
+// politeConn wraps a connection the way *tls.Conn does (NetConn), and says
+// goodbye on Close, as a TLS close_notify would.
+type politeConn struct{ net.Conn }
+
+func (c politeConn) NetConn() net.Conn { return c.Conn }
+
+func (c politeConn) Close() error {
+	_, _ = c.Conn.Write([]byte("bye"))
+	return c.Conn.Close()
+}
+
+// The faults reach the socket under a wrapper, and Reboot bypasses the
+// wrapper's own Close, which would send something.
+func TestThroughWrapper(t *testing.T) {
+	t.Parallel()
+	if RunIsolated(t) {
+		return
+	}
+	client, server := Pair(t)
+	wrapped := politeConn{server}
+
+	require.NoError(t, Vanish(wrapped))
+	_, err := client.Write([]byte{1})
+	require.NoError(t, err)
+	_, err = readFails(t, server, time.Now(), 500*time.Millisecond)
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded, "the wrapped socket must hear nothing")
+	require.NoError(t, Reappear(wrapped))
+	require.NoError(t, server.SetReadDeadline(time.Now().Add(5*time.Second)))
+	_, err = io.ReadFull(server, make([]byte, 1))
+	require.NoError(t, err)
+
+	require.NoError(t, Reboot(wrapped))
+	_, err = readFails(t, client, time.Now(), 300*time.Millisecond)
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded, "Reboot must send nothing: no goodbye, no FIN")
+	_, err = client.Write([]byte{2})
+	require.NoError(t, err)
+	_, err = readFails(t, client, time.Now(), 5*time.Second)
+	require.ErrorIs(t, err, syscall.ECONNRESET)
 }
