@@ -30,9 +30,11 @@ import (
 // The bound covers an idle connection. While sent data is unacknowledged
 // the kernel sends no keepalive probes; UserTimeout bounds that case. On
 // Linux a non-zero UserTimeout also takes the place of Count for an idle
-// connection: it is dropped at the first probe interval that ends after
-// UserTimeout, so a UserTimeout below Idle + Interval*Count shortens the
-// bound and one above it lengthens it. [Within] sets them equal.
+// connection: it is dropped at the end of the first probe interval at
+// which UserTimeout has passed (at or after it, and one Interval after
+// the first probe at the earliest), so a UserTimeout below Idle +
+// Interval*Count shortens the bound and one above it lengthens it.
+// [Within] sets them equal.
 func (c Config) DetectionBound() (time.Duration, error) {
 	return c.detectionBound(native)
 }
