@@ -11,7 +11,7 @@ import (
 var ErrInvalidConfig = errors.New("heartbeat: invalid configuration")
 
 // ErrClosed is returned by Monitor.Track and Monitor.TrackConn after the
-// Monitor has been closed.
+// Monitor has been closed, and on the zero Monitor.
 var ErrClosed = errors.New("heartbeat: monitor closed")
 
 // ErrPeerDead is matched (with errors.Is) by the error Pinger.Run returns
@@ -23,11 +23,19 @@ var ErrPeerDead = errors.New("heartbeat: peer dead")
 // pointer (such as a nil *net.TCPConn).
 var ErrNilConn = errors.New("heartbeat: nil connection")
 
+// ErrInvalidKey is returned by Monitor.Track and Monitor.TrackConn for a
+// key that is not equal to itself, and so could never be found again: a
+// floating-point NaN, a value holding one, or an interface value holding
+// a value that is not comparable (a slice, map or function, on which ==
+// panics). Touch and Remove of such a key report false.
+var ErrInvalidKey = errors.New("heartbeat: key not equal to itself")
+
 // ErrRunning is returned by Pinger.Run when another Run of the same
 // Pinger has not returned yet.
 var ErrRunning = errors.New("heartbeat: Pinger.Run already running")
 
 var (
+	errNilContext = errors.New("heartbeat: nil Context")
 	errShardFull  = errors.New("heartbeat: monitor shard full")
 	errNoCloseWrt = fmt.Errorf("heartbeat: CloseWrite: %w", errors.ErrUnsupported)
 )
@@ -41,6 +49,7 @@ type PanicError struct {
 	Stack []byte // the panicking goroutine's stack
 }
 
+// Error names the call that panicked and the panic value.
 func (e *PanicError) Error() string {
 	return fmt.Sprintf("heartbeat: panic in %s: %v", e.Op, e.Value)
 }
@@ -60,6 +69,7 @@ type ConfigError struct {
 	Msg   string // what is wrong with it
 }
 
+// Error names the field and says what is wrong with it.
 func (e *ConfigError) Error() string {
 	return "heartbeat: invalid " + e.Field + ": " + e.Msg
 }
@@ -93,6 +103,8 @@ type DeadError struct {
 	Err error
 }
 
+// Error says how many pings went unanswered (or which one failed, and
+// why) after how long a silence.
 func (e *DeadError) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("heartbeat: peer dead: ping %d failed after %v of silence: %v",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"time"
 
@@ -208,4 +209,22 @@ func ExampleMonitor_Track_nilConn() {
 	fmt.Println(errors.Is(err, heartbeat.ErrNilConn), m.Len())
 	// Output:
 	// true 0
+}
+
+// A key that is not equal to itself could never be found again: it is
+// refused, where hashing it would panic (a slice in an interface) or
+// track it for good (a NaN).
+func ExampleMonitor_Track_invalidKey() {
+	m, err := heartbeat.NewMonitor(heartbeat.MonitorConfig[any]{IdleTimeout: time.Minute})
+	if err != nil {
+		panic(err)
+	}
+	defer m.Close()
+	fmt.Println(m.Track([]string{"device-7"}, &deviceConn{"first"}))
+	fmt.Println(errors.Is(m.Track(math.NaN(), &deviceConn{"second"}), heartbeat.ErrInvalidKey))
+	fmt.Println(m.Track("device-7", &deviceConn{"third"}), m.Len())
+	// Output:
+	// heartbeat: key not equal to itself
+	// true
+	// <nil> 1
 }

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -30,6 +29,8 @@ const (
 	Removed
 )
 
+// String returns "timed out", "replaced" or "removed", and
+// "Reason(n)" for any other value.
 func (r Reason) String() string {
 	switch r {
 	case TimedOut:
@@ -70,7 +71,9 @@ type MonitorConfig[K comparable] struct {
 
 	// Grace, if positive, turns a timeout into a two-step close for
 	// connections that have a CloseWrite() error method (such as
-	// *net.TCPConn and the wrapper returned by Monitor.Conn): CloseWrite
+	// *net.TCPConn, *net.UnixConn, and the wrapper returned by
+	// TrackConn, whose CloseWrite fails if the connection it wraps has
+	// none, as a net.Pipe end has not): CloseWrite
 	// is called at once, which sends FIN so a peer that is merely slow
 	// learns that it is being dropped, data still in flight from the peer
 	// can be read for Grace, and then Close is called. During the grace
@@ -92,12 +95,12 @@ type MonitorConfig[K comparable] struct {
 	// was successfully tracked, when the Monitor is done with it:
 	// after closing it for TimedOut (after the grace period) and
 	// Replaced, and after untracking it for Removed. It runs without any
-	// Monitor lock held, so it may call Track, Touch and Remove, but it
-	// must not call Close (which waits for the Monitor's goroutine). For
-	// TimedOut it normally runs on the Monitor's goroutine and delays
-	// other expiries while it runs; otherwise it runs on the goroutine
-	// that called Track, Remove, the wrapper's Close, or Close. It may
-	// run concurrently with itself.
+	// Monitor lock held, so it may call any method of the Monitor,
+	// Close included (see Close). For TimedOut, and for Removed by
+	// Close, it runs on the Monitor's goroutine and delays other
+	// expiries while it runs; otherwise it runs on the goroutine that
+	// called Track, TrackConn, Remove or the wrapper's Close. It may run
+	// concurrently with itself.
 	OnEvict func(key K, c io.Closer, reason Reason)
 
 	// OnPanic, if set, is called with every panic the Monitor recovers:
@@ -125,7 +128,8 @@ type MonitorConfig[K comparable] struct {
 // timed out does not leave the stale one behind.
 //
 // Evicted connections are closed on the goroutine that evicts them: the
-// Monitor's own for timeouts, the caller's for replacements. Their Close
+// Monitor's own for timeouts (also those that Close cuts short), the
+// caller's for replacements. Their Close
 // and CloseWrite methods should not block. Those of *net.TCPConn do not,
 // but those of *tls.Conn may wait up to 5 seconds sending close_notify
 // to an unresponsive peer, holding up other expiries meanwhile; give such
@@ -145,11 +149,15 @@ type MonitorConfig[K comparable] struct {
 // caller closes the wrapper returned by TrackConn is the caller's own call,
 // and propagates to the caller.)
 //
-// A Monitor is safe for concurrent use.
+// A Monitor is safe for concurrent use. The zero Monitor is closed
+// (Track and TrackConn return ErrClosed): use NewMonitor.
 type Monitor[K comparable] struct {
-	now     atomic.Uint32 // coarse clock: the current epoch
-	seed    maphash.Seed
-	shift   uint8 // shard = hash >> shift
+	now   atomic.Uint32 // coarse clock: the current epoch
+	seed  maphash.Seed
+	shift uint8 // shard = hash >> shift
+	// plain: built by newMonitor, with a key type whose values all equal
+	// themselves, so that Touch, Track and Remove need check neither.
+	plain   bool
 	res     time.Duration
 	timeout time.Duration
 	grace   time.Duration
@@ -158,10 +166,10 @@ type Monitor[K comparable] struct {
 	shards  []shard[K]
 	clock   func() time.Duration // time since the Monitor started
 
-	closed    atomic.Bool
-	closeOnce sync.Once
-	stop      chan struct{}
-	done      chan struct{}
+	closed  atomic.Bool
+	stop    chan struct{} // closed by Close; nil without a goroutine
+	done    chan struct{} // closed once Close's work is done
+	drainer atomic.Uint64 // the goroutine that runs expiry and draining
 
 	// Owned by the goroutine running expiry. Epochs are numbered
 	// consecutively; epoch e began at starts[e&ringMask]. Activity stamped
@@ -192,7 +200,6 @@ func NewMonitor[K comparable](cfg MonitorConfig[K]) (*Monitor[K], error) {
 		return nil, err
 	}
 	m.stop = make(chan struct{})
-	m.done = make(chan struct{})
 	go m.run()
 	return m, nil
 }
@@ -228,6 +235,8 @@ func newMonitor[K comparable](cfg MonitorConfig[K]) (*Monitor[K], error) {
 		starts:   make([]time.Duration, ring),
 		ringMask: uint32(ring - 1),
 		cutoff:   ^uint32(0), // epoch -1: nothing has expired
+		done:     make(chan struct{}),
+		plain:    !mayBeIrreflexive(reflect.TypeFor[K]()),
 	}
 	start := time.Now()
 	m.clock = func() time.Duration { return time.Since(start) }
@@ -286,6 +295,32 @@ func (cfg *MonitorConfig[K]) validate() error {
 	return joinErrs(errs)
 }
 
+// mayBeIrreflexive reports whether a value of type t may be unequal to
+// itself (a NaN) or panic when compared (an interface holding a value
+// that is not comparable).
+func mayBeIrreflexive(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128, reflect.Interface:
+		return true
+	case reflect.Array:
+		return t.Len() > 0 && mayBeIrreflexive(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if mayBeIrreflexive(t.Field(i).Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// usable reports whether m was built by newMonitor (is not the zero
+// Monitor) and key is equal to itself, so that it can be hashed and
+// found again (see ErrInvalidKey).
+func (m *Monitor[K]) usable(key K) bool {
+	return m.plain || len(m.shards) > 0 && reflect.ValueOf(any(key)).Comparable() && key == key
+}
+
 func (m *Monitor[K]) shardOf(h uint64) *shard[K] {
 	return &m.shards[h>>m.shift]
 }
@@ -300,14 +335,12 @@ func (m *Monitor[K]) shardOf(h uint64) *shard[K] {
 // one tracked. If c's dynamic type is not comparable, the same value
 // tracked twice is treated as a replacement.
 //
-// Track returns ErrClosed after Close, and ErrNilConn if c is nil or
-// holds a nil pointer, map, slice, channel or function (a typed nil,
-// such as a nil *net.TCPConn); in either case nothing is tracked and
-// OnEvict is not called for c.
+// Track returns ErrClosed after Close (and on the zero Monitor),
+// ErrNilConn if c is nil or holds a nil pointer, map, slice, channel or
+// function (a typed nil, such as a nil *net.TCPConn), and ErrInvalidKey
+// for a key that is not equal to itself; in each case nothing is
+// tracked, c is not closed and OnEvict is not called for c.
 func (m *Monitor[K]) Track(key K, c io.Closer) error {
-	if isNil(c) {
-		return ErrNilConn
-	}
 	_, err := m.track(key, c, nil)
 	return err
 }
@@ -318,6 +351,14 @@ func (m *Monitor[K]) Track(key K, c io.Closer) error {
 // takes the place of the same connection tracked unwrapped, and at
 // receives its position when it is tracked.
 func (m *Monitor[K]) track(key K, c io.Closer, at *position[K]) (io.Closer, error) {
+	switch {
+	case len(m.shards) == 0: // the zero Monitor
+		return nil, ErrClosed
+	case isNil(c):
+		return nil, ErrNilConn
+	case !m.usable(key):
+		return nil, ErrInvalidKey
+	}
 	h := maphash.Comparable(m.seed, key)
 	matchOld := func(old io.Closer) match {
 		if !m.sameConn(old, c) {
@@ -368,7 +409,13 @@ func isNil(c any) bool {
 // happens with probability about 2^-64 per pair, Touch of one while the
 // other is fresh would do nothing and report true: an untracked key
 // would look tracked, and a tracked one would not be refreshed.
+//
+// Touch of a key that is not equal to itself (see ErrInvalidKey), or on
+// the zero Monitor, reports false.
 func (m *Monitor[K]) Touch(key K) bool {
+	if !m.usable(key) {
+		return false
+	}
 	h := maphash.Comparable(m.seed, key)
 	return m.shardOf(h).touch(key, h)
 }
@@ -385,7 +432,7 @@ func (m *Monitor[K]) Touch(key K) bool {
 // after the new connection has already been tracked under the same key.
 // Remove then leaves the new connection alone.
 func (m *Monitor[K]) Remove(key K, c io.Closer) bool {
-	if isNil(c) {
+	if isNil(c) || !m.usable(key) {
 		return false
 	}
 	h := maphash.Comparable(m.seed, key)
@@ -406,29 +453,69 @@ func (m *Monitor[K]) Len() int {
 	return n
 }
 
-// Close stops the Monitor's goroutine, closes connections that are in
-// their grace period (OnEvict with TimedOut) and untracks all others
-// without closing them (OnEvict with Removed). It waits for those
-// callbacks and always returns nil. Later calls do nothing.
+// Close stops the Monitor: from then on Track and TrackConn return
+// ErrClosed. The Monitor's goroutine finishes the expiry it is doing,
+// closes connections that are in their grace period (OnEvict with
+// TimedOut), untracks all others without closing them (OnEvict with
+// Removed) and exits. Close waits for that, also when called again or
+// concurrently, and always returns nil.
+//
+// Close may be called from OnEvict, OnPanic or a connection's Close
+// method. Called from one that runs on the Monitor's goroutine (during
+// expiry or the draining above), it cannot wait for its own goroutine:
+// it returns at once, and the Monitor finishes closing when that
+// callback returns.
 func (m *Monitor[K]) Close() error {
-	m.closeOnce.Do(func() {
-		m.closed.Store(true)
-		if m.stop != nil {
-			close(m.stop)
-			<-m.done
+	if m.closed.CompareAndSwap(false, true) {
+		if m.stop == nil {
+			// No goroutine (the zero Monitor, or one that tests drive
+			// with advance): drain here.
+			m.drainer.Store(goid())
+			m.drain()
+			if m.done != nil {
+				close(m.done)
+			}
+			return nil
 		}
-		// Nothing is stamped after the current epoch, and nothing can be
-		// tracked any more.
-		for i := range m.shards {
-			m.evict(&m.shards[i], m.now.Load(), Removed)
-		}
-		for _, g := range m.graceQ[m.graceHd:] {
-			m.close(g.key, g.c)
-			m.notify(g.key, g.c, TimedOut)
-		}
-		m.graceQ, m.graceHd = nil, 0
-	})
+		close(m.stop)
+	}
+	if m.done != nil && m.drainer.Load() != goid() {
+		<-m.done
+	}
 	return nil
+}
+
+// drain ends the tracking of everything after Close: nothing is stamped
+// after the current epoch, and nothing can be tracked any more.
+func (m *Monitor[K]) drain() {
+	for i := range m.shards {
+		m.evict(&m.shards[i], m.now.Load(), Removed)
+	}
+	for m.graceHd < len(m.graceQ) {
+		g := m.graceQ[m.graceHd]
+		m.graceHd++
+		m.close(g.key, g.c)
+		m.notify(g.key, g.c, TimedOut)
+	}
+	m.graceQ, m.graceHd = nil, 0
+}
+
+// goid returns the calling goroutine's id, read from the header of its
+// stack trace ("goroutine 18 [running]:"). Close compares it with the
+// drainer's to tell a call from a callback the Monitor is running, which
+// must not wait for itself, from any other call, which must wait.
+func goid() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b = b[len("goroutine "):]
+	var id uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + uint64(c-'0')
+	}
+	return id
 }
 
 // evict ends the tracking of sh's entries stamped at or before cutoff,
@@ -498,12 +585,14 @@ func logPanic(key any, c io.Closer, err *PanicError) {
 }
 
 func (m *Monitor[K]) run() {
+	m.drainer.Store(goid())
 	defer close(m.done)
 	t := time.NewTicker(m.res)
 	defer t.Stop()
 	for {
 		select {
 		case <-m.stop:
+			m.drain()
 			return
 		case <-t.C:
 			m.advance()

@@ -139,7 +139,17 @@ var jitterN = rand.N[time.Duration]
 // Run checks ctx before every ping and never pings once it has seen ctx
 // done: with a context that is already done, it returns at once without
 // calling Ping.
+//
+// Run returns an error at once, without pinging, for a nil ctx, and a
+// *ConfigError for Ping (matching ErrInvalidConfig) on a Pinger not made
+// by NewPinger, such as the zero Pinger.
 func (p *Pinger) Run(ctx context.Context) error {
+	switch {
+	case ctx == nil:
+		return errNilContext
+	case p.cfg.Ping == nil:
+		return configErr("Ping", "must not be nil (a Pinger must be made by NewPinger)")
+	}
 	if !p.running.CompareAndSwap(false, true) {
 		return ErrRunning
 	}
