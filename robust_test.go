@@ -413,3 +413,29 @@ func TestGetOfGoDialedConn(t *testing.T) {
 	untouched, _ := dialAccept(t, ln, &net.Dialer{KeepAlive: -1})
 	assert.Equal(t, State{Config: systemDefaults(t)}, mustGet(t, untouched))
 }
+
+// The README's example of a tolerated shortfall is what the dragonfly
+// table gives; FreeBSD has TCP_MAXUNACKTIME, and a FreeBSD before 14
+// lacks it per socket, which reads differently.
+func TestREADMEShortfallText(t *testing.T) {
+	cfg := Config{Idle: 30 * time.Second, Interval: 10 * time.Second, Count: 3, UserTimeout: time.Minute}
+	v, err := cfg.values(&dragonfly)
+	require.NoError(t, err)
+	assert.EqualError(t, v.shortfall(&dragonfly, 0, nil), "keepalive: dragonfly has no per-socket option for UserTimeout (set: Idle, Interval, Count)")
+	v, err = cfg.values(&freebsd)
+	require.NoError(t, err)
+	assert.NoError(t, v.shortfall(&freebsd, 0, nil))
+}
+
+// A syscall.Conn over a closed *os.File: os.ErrClosed, as Apply's doc says.
+func TestClosedFileConn(t *testing.T) {
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	w.Close()
+	r.Close()
+	p1, p2 := net.Pipe()
+	defer p1.Close()
+	defer p2.Close()
+	err = Config{Idle: time.Second}.Apply(syscallOnly{p1, r})
+	assert.ErrorIs(t, err, os.ErrClosed)
+}
