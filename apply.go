@@ -13,7 +13,8 @@ import (
 // as *tls.Conn), unwrapped repeatedly, or any syscall.Conn whose socket is
 // TCP. Other connections, including a syscall.Conn whose descriptor is not a
 // socket or a raw IP socket, get an error wrapping ErrNotTCP, a closed one an
-// error matching net.ErrClosed (os.ErrClosed for a closed *os.File). c is validated before the socket is touched,
+// error matching net.ErrClosed (if it is one of package net's; any other
+// syscall.Conn gives what its RawConn.Control gives). c is validated before the socket is touched,
 // and keepalive is switched on only after every timing has been set (where
 // the OS allows: see the package doc), so a refused value does not leave
 // probes running on a half-set configuration. The errors are the package's

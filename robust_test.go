@@ -427,15 +427,15 @@ func TestREADMEShortfallText(t *testing.T) {
 	assert.NoError(t, v.shortfall(&freebsd, 0, nil))
 }
 
-// A syscall.Conn over a closed *os.File: os.ErrClosed, as Apply's doc says.
-func TestClosedFileConn(t *testing.T) {
-	r, w, err := os.Pipe()
+// A closed connection of package net behind a bare syscall.Conn, not only
+// a *net.TCPConn, gives net.ErrClosed, as Apply's doc says.
+func TestClosedSyscallConn(t *testing.T) {
+	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	require.NoError(t, err)
-	w.Close()
-	r.Close()
+	require.NoError(t, udp.Close())
 	p1, p2 := net.Pipe()
 	defer p1.Close()
 	defer p2.Close()
-	err = Config{Idle: time.Second}.Apply(syscallOnly{p1, r})
-	assert.ErrorIs(t, err, os.ErrClosed)
+	err = Config{Idle: time.Second}.Apply(syscallOnly{p1, udp.(*net.UDPConn)})
+	assert.ErrorIs(t, err, net.ErrClosed)
 }
