@@ -59,15 +59,9 @@ var (
 // Server returns where s runs: the value of s.Env when set (CI sets it),
 // else the address of an instance started for this test with
 // .ci/services.sh and stopped when t ends. The test is skipped, saying why,
-// only when the server is not installed. Dead-peer tests against it also need
-// CAP_NET_ADMIN on the host: the server lives in the host's network
-// namespace, so keepalivetest.RunIsolated cannot help, and the test is
-// skipped with keepalivetest.Check's reason without it.
+// only when the server is not installed.
 func Server(t *testing.T, s Service) string {
 	t.Helper()
-	if err := keepalivetest.Check(); err != nil {
-		t.Skipf("cannot make %s vanish: %v (the server runs in the host's network namespace, so this needs root or CAP_NET_ADMIN)", s.Name, err)
-	}
 	if v := os.Getenv(s.Env); v != "" {
 		return v
 	}
@@ -223,8 +217,13 @@ type Driver struct {
 
 // Run measures drv against a real server with cfg, whose detection bound
 // must equal its UserTimeout (as keepalive.Within makes it), in parallel
-// subtests.
+// subtests. Making the server vanish needs CAP_NET_ADMIN on the host: the
+// server lives in the host's network namespace, so keepalivetest.RunIsolated
+// cannot help, and without it Run skips with keepalivetest.Check's reason.
 func Run(t *testing.T, drv Driver, cfg keepalive.Config) {
+	if err := keepalivetest.Check(); err != nil {
+		t.Skipf("cannot make %s vanish: %v (the server runs in the host's network namespace, so this needs root or CAP_NET_ADMIN there)", drv.Service.Name, err)
+	}
 	where := Server(t, drv.Service)
 	bound, err := cfg.DetectionBound()
 	require.NoError(t, err)
