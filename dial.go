@@ -26,6 +26,11 @@ import (
 // A Control or ControlContext func already on base still runs, first, once
 // per socket. A Config with UserTimeout dials plain TCP, not Multipath TCP
 // (see [Config.Listen]).
+//
+// c is validated now, not at each Dial: an invalid Config gives a
+// *RangeError and no Dialer; fields this OS has no per-socket option for
+// give a working Dialer, which sets the rest, with the *UnsupportedError
+// that names them. A dial whose socket holds less than that fails.
 func (c Config) Dialer(base *net.Dialer) (*net.Dialer, error) {
 	v, err := c.values(native)
 	if err != nil {

@@ -29,7 +29,8 @@ const (
 // to: see "Support per OS" in the package doc) cannot be set this
 // way: the listener gets the rest, and the *UnsupportedError returned with
 // the copy names those fields. [Config.Listen], or a listener wrapped with
-// [Config.Listener], sets them on each accepted connection instead.
+// [Config.Listener], sets them on each accepted connection instead. An
+// invalid Config gives a *RangeError and no ListenConfig.
 func (c Config) ListenConfig(base *net.ListenConfig) (*net.ListenConfig, error) {
 	v, err := c.values(native)
 	if err != nil {
