@@ -5,6 +5,7 @@ package keepalivetest_test
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"syscall"
@@ -66,6 +67,42 @@ func ExampleVanish() {
 	// Output:
 	// dead peer: true
 	// within 1.15 times the bound: true
+}
+
+// The server vanishes while the client writes, and comes back: the client's
+// kernel retransmits what was lost, and the data arrives.
+func ExampleReappear() {
+	client, server, err := dialLoopback(&net.Dialer{}, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+	defer server.Close()
+
+	if err := keepalivetest.Vanish(server); err != nil { // the server hears nothing
+		fmt.Println(err)
+		return
+	}
+	if _, err := client.Write([]byte("hello")); err != nil {
+		fmt.Println(err)
+		return
+	}
+	buf := make([]byte, 5)
+	_ = server.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	_, err = server.Read(buf)
+	fmt.Println("while vanished:", errors.Is(err, os.ErrDeadlineExceeded))
+
+	if err := keepalivetest.Reappear(server); err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = server.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err = io.ReadFull(server, buf)
+	fmt.Printf("after Reappear: %q %v\n", buf, err)
+	// Output:
+	// while vanished: true
+	// after Reappear: "hello" <nil>
 }
 
 // The server's host "reboots": its kernel forgets the connection without a
