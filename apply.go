@@ -23,7 +23,7 @@ import (
 // Each field is its own system call: two Applies racing on one socket are
 // not atomic with each other and may leave a mix of both Configs. Apply
 // (and Get, Disable) on a *net.TCPConn, or on wrappers of one, allocates
-// nothing.
+// nothing when it succeeds; an error is a value of its own.
 func (c Config) Apply(conn net.Conn) error {
 	v, err := c.values(native)
 	if err != nil {

@@ -439,3 +439,14 @@ func TestClosedSyscallConn(t *testing.T) {
 	err = Config{Idle: time.Second}.Apply(syscallOnly{p1, udp.(*net.UDPConn)})
 	assert.ErrorIs(t, err, net.ErrClosed)
 }
+
+// Apply allocates nothing when it succeeds, also after a failure on the
+// same socket, and only its error when it fails.
+func TestAllocationsOnlyForErrors(t *testing.T) {
+	c, _ := pair(t)
+	cfg := Config{Idle: 5 * time.Second}
+	closed, _ := pair(t)
+	require.NoError(t, closed.Close())
+	assert.Positive(t, testing.AllocsPerRun(10, func() { _ = cfg.Apply(closed) }), "an error is allocated")
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = cfg.Apply(c) }))
+}
