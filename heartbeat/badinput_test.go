@@ -350,3 +350,38 @@ func TestGraceUnixConn(t *testing.T) {
 	_, err = server.Read(make([]byte, 1))
 	assert.ErrorIs(t, err, net.ErrClosed)
 }
+
+// TestTickLimitExact: the smallest Tick that the error names is accepted
+// and one nanosecond less is not; IdleTimeout/10000 (2.0003ms here), which
+// the doc used to give as the limit, is not it.
+func TestTickLimitExact(t *testing.T) {
+	noLeaks(t)
+	idle := 20*time.Second + 3*time.Millisecond
+	least := idle/10001 + 1
+	require.Equal(t, 2000100*time.Nanosecond, least)
+	_, err := newMonitor(MonitorConfig[int]{IdleTimeout: idle, Tick: least})
+	assert.NoError(t, err, "IdleTimeout/Tick rounds down to 10000")
+	_, err = newMonitor(MonitorConfig[int]{IdleTimeout: idle, Tick: least - 1})
+	require.ErrorIs(t, err, ErrInvalidConfig)
+	assert.EqualError(t, err, "heartbeat: invalid Tick: must be at least 2.0001ms (IdleTimeout/Tick at most 10000), got 2.000099ms")
+}
+
+// TestPingPanics: a panic in Ping or OnDead reaches Run's caller, and
+// the Pinger can Run again (not ErrRunning).
+func TestPingPanics(t *testing.T) {
+	noLeaks(t)
+	for _, where := range []string{"Ping", "OnDead"} {
+		cfg := PingerConfig{Idle: time.Millisecond, Interval: time.Millisecond, Count: 1, NoJitter: true,
+			Ping: func(context.Context) error { return nil }}
+		if where == "Ping" {
+			cfg.Ping = func(context.Context) error { panic("Ping exploded") }
+		} else {
+			cfg.OnDead = func(error) { panic("OnDead exploded") }
+		}
+		p, err := NewPinger(cfg)
+		require.NoError(t, err)
+		for range 2 {
+			assert.PanicsWithValue(t, where+" exploded", func() { _ = p.Run(context.Background()) }, where)
+		}
+	}
+}

@@ -53,15 +53,17 @@ const maxShards = 4096
 type MonitorConfig[K comparable] struct {
 	// IdleTimeout is how long a connection may go without activity (Track,
 	// Touch or a read through the TrackConn wrapper) before it is evicted.
-	// At least MinTick.
+	// At least MinTick, at most math.MaxInt64/4 nanoseconds (about 73
+	// years).
 	IdleTimeout time.Duration
 
 	// Tick is the precision of expiry. A connection last active at time
 	// t is evicted after t+IdleTimeout, never earlier, and no later than
 	// t+IdleTimeout+Tick unless the Monitor's goroutine, which wakes every
 	// Tick/2, is held up by the scheduler. Zero means IdleTimeout/8 (but at
-	// least MinTick). Must be in [MinTick, IdleTimeout], and at least
-	// IdleTimeout/10000.
+	// least MinTick). Must be in [MinTick, IdleTimeout], and such that
+	// IdleTimeout/Tick, rounded down, is at most 10000 (Tick greater than
+	// IdleTimeout/10001).
 	//
 	// Activity is stamped with a coarse clock, an epoch number that the
 	// Monitor's goroutine advances, instead of the time; that is what
@@ -81,7 +83,7 @@ type MonitorConfig[K comparable] struct {
 	// the connection, and the key may be tracked again by a new
 	// connection. Connections without CloseWrite, or whose CloseWrite
 	// fails, are closed at once. Replaced connections are always closed
-	// at once.
+	// at once. At most math.MaxInt64/4 nanoseconds.
 	Grace time.Duration
 
 	// Shards is the number of independently locked partitions of the key
@@ -289,8 +291,8 @@ func (cfg *MonitorConfig[K]) validate() error {
 		errs = append(errs, configErr("Shards", "must be in [0, %d], got %d", maxShards, cfg.Shards))
 	}
 	if len(errs) == 0 && cfg.IdleTimeout/cfg.tick() > maxTicks {
-		errs = append(errs, configErr("Tick", "must be at least IdleTimeout/%d (%v), got %v",
-			maxTicks, cfg.IdleTimeout/maxTicks, cfg.tick()))
+		errs = append(errs, configErr("Tick", "must be at least %v (IdleTimeout/Tick at most %d), got %v",
+			cfg.IdleTimeout/(maxTicks+1)+1, maxTicks, cfg.tick()))
 	}
 	return joinErrs(errs)
 }

@@ -140,6 +140,9 @@ var jitterN = rand.N[time.Duration]
 // done: with a context that is already done, it returns at once without
 // calling Ping.
 //
+// A panic in Ping or OnDead propagates out of Run, as from any function
+// Run calls on its caller's goroutine; the Pinger may Run again.
+//
 // Run returns an error at once, without pinging, for a nil ctx, and a
 // *ConfigError for Ping (matching ErrInvalidConfig) on a Pinger not made
 // by NewPinger, such as the zero Pinger.
