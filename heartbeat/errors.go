@@ -30,13 +30,18 @@ var ErrNilConn = errors.New("heartbeat: nil connection")
 // panics). Touch and Remove of such a key report false.
 var ErrInvalidKey = errors.New("heartbeat: key not equal to itself")
 
+// ErrFull is returned by Monitor.Track and Monitor.TrackConn when the
+// key's shard already holds 2^24-1 connections, the most one shard can
+// index (about 16.7 million; with the 64 to 1024 shards that Shards 0
+// picks, a billion or more connections in all).
+var ErrFull = errors.New("heartbeat: monitor shard full")
+
 // ErrRunning is returned by Pinger.Run when another Run of the same
 // Pinger has not returned yet.
 var ErrRunning = errors.New("heartbeat: Pinger.Run already running")
 
 var (
 	errNilContext = errors.New("heartbeat: nil Context")
-	errShardFull  = errors.New("heartbeat: monitor shard full")
 	errNoCloseWrt = fmt.Errorf("heartbeat: CloseWrite: %w", errors.ErrUnsupported)
 )
 

@@ -339,9 +339,10 @@ func (m *Monitor[K]) shardOf(h uint64) *shard[K] {
 //
 // Track returns ErrClosed after Close (and on the zero Monitor),
 // ErrNilConn if c is nil or holds a nil pointer, map, slice, channel or
-// function (a typed nil, such as a nil *net.TCPConn), and ErrInvalidKey
-// for a key that is not equal to itself; in each case nothing is
-// tracked, c is not closed and OnEvict is not called for c.
+// function (a typed nil, such as a nil *net.TCPConn), ErrInvalidKey
+// for a key that is not equal to itself, and ErrFull if the key's shard
+// cannot index one more connection; in each case nothing is tracked, c
+// is not closed and OnEvict is not called for c.
 func (m *Monitor[K]) Track(key K, c io.Closer) error {
 	_, err := m.track(key, c, nil)
 	return err

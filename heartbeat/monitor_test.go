@@ -1,7 +1,6 @@
 package heartbeat
 
 import (
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -732,8 +731,9 @@ func TestErrShardFull(t *testing.T) {
 	m := manual(t, MonitorConfig[int]{Shards: 1})
 	m.shards[0].used = maxEntries
 	err := m.Track(1, &fakeConn{})
-	assert.Error(t, err)
-	assert.False(t, errors.Is(err, ErrClosed))
+	assert.ErrorIs(t, err, ErrFull)
+	_, err = m.TrackConn(2, &readConn{})
+	assert.ErrorIs(t, err, ErrFull)
 	assert.Zero(t, m.Len())
 }
 

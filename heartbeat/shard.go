@@ -407,7 +407,7 @@ func (sh *shard[K]) alloc() (int32, error) {
 		return i, nil
 	}
 	if sh.used >= maxEntries {
-		return nilIdx, errShardFull
+		return nilIdx, ErrFull
 	}
 	if int(sh.used) == len(sh.chunks)*chunkSize {
 		// Readers of the published directory never index past its
