@@ -36,8 +36,10 @@ var errNilConn = errors.New("keepalivetest: nil connection")
 // need not: everything the peer answers is dropped on arrival, so to conn
 // the peer is silent either way. The peer does receive what conn sends
 // after Vanish (a query written then reaches a real server, which may run
-// it), and conn's RST when its kernel gives up, which lets a real server free
-// the session. So Vanish tests conn's detection of a vanished peer, not the
+// it), and learns when conn's kernel gives up: a keepalive timeout sends a
+// RST, and once the connection is dropped no socket matches it, so the
+// peer's next segment is answered with RST. A real server thus frees the
+// session. So Vanish tests conn's detection of a vanished peer, not the
 // peer's detection of conn. A peer that is itself silent (it writes nothing
 // and sends no probes of its own) also sees conn as vanished, since conn
 // answers nothing: that is how a test plays a vanished client from the

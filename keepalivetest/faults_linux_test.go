@@ -254,6 +254,13 @@ func TestVanishServerInAnotherProcess(t *testing.T) {
 		// The kernel checks the user timeout when a retransmission timer
 		// fires, so it lands up to one backed-off RTO late.
 		assertRatio(t, "query in flight failed", took, cfg.UserTimeout, 1.0, 1.5)
+
+		// No reset is sent when the user timeout fires, but no socket
+		// matches the connection any more: the server's next
+		// retransmission of its echo is answered with RST.
+		ended := time.Now()
+		server.expect(t, "ended: ", 10*time.Second)
+		t.Logf("the server learned %v after the client gave up", time.Since(ended).Round(time.Millisecond))
 	})
 
 	t.Run("reappearing server answers again", func(t *testing.T) {
