@@ -196,7 +196,9 @@ func (e *OptionError) Unwrap() error { return e.Err }
 
 // Temporary reports whether the connection went away before the option
 // could be set or read (ECONNRESET, ECONNABORTED: what Go's own Accept
-// counts as temporary), or whether the OS's error is temporary itself. It
+// counts as temporary; on Windows also WSAENOTCONN and WSAENETRESET,
+// setsockopt's errors for a connection reset or timed out), or whether the
+// OS's error is temporary itself. It
 // makes a *net.OpError around e temporary too, so that a server such as
 // net/http goes on accepting after a client that reset at once.
 func (e *OptionError) Temporary() bool {

@@ -2,11 +2,7 @@
 
 package keepalive
 
-import (
-	"errors"
-	"syscall"
-	"time"
-)
+import "time"
 
 // The one get/set path of every OS with sockets: the platform table says
 // which options to set, in which unit and order; sockcalls makes the system
@@ -155,10 +151,4 @@ func (c *Config) setField(k knob, x int64) {
 	case userTimeout:
 		c.UserTimeout = time.Duration(x)
 	}
-}
-
-// connGone reports an OS error that says the connection was reset or
-// aborted, which Go's own Accept counts as temporary.
-func connGone(err error) bool {
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED)
 }

@@ -64,3 +64,9 @@ func checkType(fd uintptr) error {
 	}
 	return nil
 }
+
+// connGone reports an OS error that says the connection was reset or
+// aborted, which Go's own Accept counts as temporary.
+func connGone(err error) bool {
+	return errors.Is(err, unix.ECONNRESET) || errors.Is(err, unix.ECONNABORTED)
+}
