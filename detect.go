@@ -174,9 +174,12 @@ func fixedProbes(p *platform) int {
 }
 
 // detectionOption names what Idle+Interval*Count is made of on p, for
-// errors: "TCP_KEEPIDLE+TCP_KEEPINTVL*TCP_KEEPCNT", or the fixed count
-// where Count cannot be set.
+// errors: "TCP_KEEPIDLE+TCP_KEEPINTVL*TCP_KEEPCNT", the fixed count where
+// Count cannot be set, or the option that takes Interval*Count whole.
 func detectionOption(p *platform) string {
+	if p.jointProbing != nil { // knobs[interval] is Interval*Count already
+		return p.knobs[idle].name + "+" + p.knobs[interval].name
+	}
 	cnt := p.knobs[count].name
 	if cnt == "" {
 		cnt = strconv.Itoa(fixedProbes(p))

@@ -213,3 +213,13 @@ func TestDetectionBoundExtremes(t *testing.T) {
 		assert.Positive(t, boundOn(t, c, p), "%s: %+v", p.goos, c)
 	}
 }
+
+// Within's error on Solaris before 11.4 names the two options that hold
+// Idle+Interval*Count, not a probe count of 0.
+func TestWithinSolarisLegacyError(t *testing.T) {
+	_, err := within(time.Second, &solarisLegacy)
+	assert.EqualError(t, err, "keepalive: Idle+Interval*Count=1s out of range for TCP_KEEPALIVE_THRESHOLD+TCP_KEEPALIVE_ABORT_THRESHOLD on solaris (10.001s..596h31m23.647s)")
+	cfg, err := within(time.Hour, &solarisLegacy)
+	require.NoError(t, err)
+	assert.Equal(t, time.Hour, boundOn(t, cfg, &solarisLegacy))
+}
