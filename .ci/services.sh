@@ -102,11 +102,14 @@ ks_start_mariadb() {
 	[ "$(id -u)" = 0 ] || user=$(id -un)
 	port=$(ks_free_port)
 	sock=$dir/mariadb/server.sock
-	mkdir -p "$dir/mariadb" && { chown mysql: "$dir/mariadb" 2>/dev/null || true; }
-	mariadb-install-db --no-defaults --user="$user" --datadir="$dir/mariadb/data" \
+	# A private tmpdir: the bootstrap's temporary tables in a shared /tmp
+	# were once seen to collide with another server's ("Could not remove
+	# temporary table ... Unknown table 'mysql.tmp_proxies_priv'").
+	mkdir -p "$dir/mariadb/tmp" && { chown -R mysql: "$dir/mariadb" 2>/dev/null || true; }
+	mariadb-install-db --no-defaults --user="$user" --datadir="$dir/mariadb/data" --tmpdir="$dir/mariadb/tmp" \
 		--auth-root-authentication-method=normal --skip-test-db >"$dir/mariadb/install.log" 2>&1 ||
 		{ cat "$dir/mariadb/install.log" >&2; ks_fail "mariadb-install-db failed"; return; }
-	ks_as mysql /usr/sbin/mariadbd --no-defaults --datadir="$dir/mariadb/data" \
+	ks_as mysql /usr/sbin/mariadbd --no-defaults --datadir="$dir/mariadb/data" --tmpdir="$dir/mariadb/tmp" \
 		--bind-address=127.0.0.1 --port="$port" --socket="$sock" --pid-file="$dir/mariadb/server.pid" \
 		--skip-name-resolve --skip-log-bin --innodb-flush-log-at-trx-commit=0 --innodb-buffer-pool-size=32M \
 		--log-error="$dir/mariadb/server.log" </dev/null >>"$dir/mariadb/stdout.log" 2>&1 &
