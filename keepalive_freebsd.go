@@ -20,5 +20,5 @@ var (
 // checkTCP tells a TCP socket from any other by SO_PROTOCOL, which also
 // tells it from an SCTP stream socket.
 func checkTCP(fd uintptr) error {
-	return checkProtocol(fd, unix.SO_PROTOCOL, unix.IPPROTO_TCP)
+	return checkProtocol(fd, unix.SO_PROTOCOL, "SO_PROTOCOL", unix.IPPROTO_TCP)
 }

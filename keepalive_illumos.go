@@ -14,7 +14,9 @@ var (
 	_ = [1]struct{}{}[illumosTCPAbortThreshold-unix.TCP_ABORT_THRESHOLD]
 )
 
-// checkTCP tells a TCP socket from any other by its type and address
-// family; an SCTP stream socket would pass, and then fail on the first TCP
-// option.
-func checkTCP(fd uintptr) error { return checkStream(fd) }
+// checkTCP tells a TCP socket from any other, an SCTP stream socket too,
+// by SO_PROTOTYPE, which illumos answers with the socket's protocol
+// (usr/src/uts/common/inet/ip/conn_opt.c, conn_opt_get).
+func checkTCP(fd uintptr) error {
+	return checkProtocol(fd, unix.SO_PROTOTYPE, "SO_PROTOTYPE", unix.IPPROTO_TCP)
+}

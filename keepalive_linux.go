@@ -17,5 +17,5 @@ var (
 // checkTCP tells a TCP socket from any other: SO_PROTOCOL is IPPROTO_TCP, or
 // IPPROTO_MPTCP for Multipath TCP, which takes the same options.
 func checkTCP(fd uintptr) error {
-	return checkProtocol(fd, unix.SO_PROTOCOL, unix.IPPROTO_TCP, unix.IPPROTO_MPTCP)
+	return checkProtocol(fd, unix.SO_PROTOCOL, "SO_PROTOCOL", unix.IPPROTO_TCP, unix.IPPROTO_MPTCP)
 }

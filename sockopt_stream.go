@@ -1,9 +1,10 @@
-//go:build unix && !freebsd
+//go:build unix && !freebsd && !illumos
 
 package keepalive
 
-// Linux and FreeBSD name a socket's protocol (sockopt_protocol.go); Linux
-// builds this all the same, for its test against real sockets.
+// Linux, FreeBSD and illumos name a socket's protocol
+// (sockopt_protocol.go); Linux builds this all the same, for its test
+// against real sockets.
 
 import (
 	"errors"
