@@ -289,7 +289,10 @@ func TestInspectMatchesSS(t *testing.T) {
 		// Between the second retransmission (about 0.8 s) and the third
 		// (about 1.6 s): the first RTO is not always 200 ms (see
 		// TestPredictRetransmissionsWithoutUserTimeout), so wait for it.
+		// A little after it, so that ss has a lastsnd to show (it leaves
+		// out a zero).
 		waitForHealth(t, c, 3*time.Second, func(h Health) bool { return h.Retransmits >= 2 })
+		time.Sleep(100 * time.Millisecond)
 		h, ss, after := inspectAroundSS(t, c)
 		assert.Equal(t, h.RTO, ssMillis(t, ss, "rto"))
 		assert.Equal(t, ss["backoff"], strconv.Itoa(h.Backoff))
