@@ -16,6 +16,7 @@ var (
 )
 
 // checkTCP tells a TCP socket from any other. NetBSD has no SO_PROTOCOL; an
-// Internet stream socket is taken to be TCP (an SCTP one would then fail on
-// the first TCP option).
+// Internet stream socket is taken to be TCP. An SCTP one passes too; what
+// its kernel answers to the TCP options then decides the error (refused:
+// an *OptionError; unknown, ENOPROTOOPT: a shortfall, keepalive on).
 func checkTCP(fd uintptr) error { return checkStream(fd) }

@@ -28,6 +28,9 @@ var (
 )
 
 // checkTCP tells a TCP socket from any other by its type and address
-// family; an SCTP stream socket would pass, and then fail on the first TCP
-// option.
+// family. An SCTP stream socket passes too; what its kernel answers to the
+// TCP options then decides the error (refused: an *OptionError; unknown,
+// ENOPROTOOPT: a shortfall, keepalive on). illumos, which shares
+// SO_PROTOTYPE, reads the protocol instead; Solaris's answer to it is not
+// documented.
 func checkTCP(fd uintptr) error { return checkStream(fd) }
