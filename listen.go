@@ -79,9 +79,10 @@ func (v *values) split(p *platform) (onListener, perConn values) {
 // Listen announces on the local network address, like [net.Listen], and
 // returns a listener whose accepted connections all hold c. It configures
 // the listening socket once and, per accepted connection, sets only what
-// the OS does not copy from the listener: on Linux nothing, so accepting
-// costs no system call at all; elsewhere those knobs and SO_KEEPALIVE. base
-// may be nil. network must be tcp, tcp4 or tcp6.
+// the OS does not copy from the listener: on Linux, FreeBSD, DragonFly and
+// illumos nothing, so accepting costs no system call at all; elsewhere
+// those knobs and SO_KEEPALIVE (see "Support per OS" in the package doc).
+// base may be nil. network must be tcp, tcp4 or tcp6.
 //
 // For a Config with fields this OS cannot set, Listen returns a working
 // listener, which sets the rest, together with the *UnsupportedError: close

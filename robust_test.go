@@ -450,3 +450,18 @@ func TestAllocationsOnlyForErrors(t *testing.T) {
 	assert.Positive(t, testing.AllocsPerRun(10, func() { _ = cfg.Apply(closed) }), "an error is allocated")
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = cfg.Apply(c) }))
 }
+
+// Listen's doc names the OSes whose listeners pass every knob on, so that
+// accepting costs no system call: exactly those whose tables say so.
+func TestListenNoCallPerConnOSes(t *testing.T) {
+	everything := Config{Idle: 20 * time.Second, Interval: 10 * time.Second, Count: 3, UserTimeout: time.Minute}
+	var none []string
+	for _, p := range []*platform{&linux, &darwin, &freebsd, &dragonfly, &netbsd, &illumos, &solaris, &aix} {
+		v, err := everything.values(p)
+		require.NoError(t, err, p.goos)
+		if _, perConn := v.split(p); perConn == (values{}) {
+			none = append(none, p.goos)
+		}
+	}
+	assert.Equal(t, []string{"linux", "freebsd", "dragonfly", "illumos"}, none)
+}
