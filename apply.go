@@ -198,7 +198,7 @@ func (op *sockOp) onConn(conn net.Conn) error {
 
 // onRaw runs op on rc's socket; see onConn for why it runs a copy.
 func (op *sockOp) onRaw(rc syscall.RawConn) error {
-	if rc == nil {
+	if isNil(rc) {
 		return fmt.Errorf("%w: nil syscall.RawConn", ErrNotTCP)
 	}
 	if native.noKeepalive {
@@ -242,7 +242,7 @@ func socketOf(conn net.Conn) (tc *net.TCPConn, other syscall.RawConn, err error)
 			conn = c.NetConn()
 		case syscall.Conn:
 			rc, err := c.SyscallConn()
-			if err == nil && rc == nil {
+			if err == nil && isNil(rc) {
 				err = fmt.Errorf("%w: %T has no socket", ErrNotTCP, conn)
 			}
 			return nil, rc, err
@@ -253,8 +253,8 @@ func socketOf(conn net.Conn) (tc *net.TCPConn, other syscall.RawConn, err error)
 	return nil, nil, fmt.Errorf("%w: more than %d NetConn layers", ErrNotTCP, maxUnwrap)
 }
 
-// isNil reports whether x (a connection or a listener) is nil or holds a
-// nil pointer, on which a method call would panic.
+// isNil reports whether x (a connection, listener or RawConn) is nil or
+// holds a nil pointer, on which a method call would panic.
 func isNil(x any) bool {
 	if x == nil {
 		return true

@@ -465,3 +465,35 @@ func TestListenNoCallPerConnOSes(t *testing.T) {
 	}
 	assert.Equal(t, []string{"linux", "freebsd", "dragonfly", "illumos"}, none)
 }
+
+// nilRawConn is a syscall.RawConn type whose nil pointer would panic.
+type nilRawConn struct{ fd uintptr }
+
+func (r *nilRawConn) Control(f func(uintptr)) error  { f(r.fd); return nil }
+func (r *nilRawConn) Read(func(uintptr) bool) error  { return nil }
+func (r *nilRawConn) Write(func(uintptr) bool) error { return nil }
+
+// rawOnly is a syscall.Conn whose SyscallConn gives a typed-nil RawConn.
+type rawOnly struct {
+	net.Conn
+	rc *nilRawConn
+}
+
+func (r rawOnly) SyscallConn() (syscall.RawConn, error) { return r.rc, nil }
+
+// A typed-nil RawConn is refused like a nil one, never a panic.
+func TestTypedNilRawConn(t *testing.T) {
+	var rc *nilRawConn
+	cfg := Config{Idle: time.Second}
+	assert.ErrorIs(t, cfg.ApplyRawConn(rc), ErrNotTCP)
+	assert.ErrorIs(t, cfg.Control("tcp", "", rc), ErrNotTCP)
+	p1, p2 := net.Pipe()
+	defer p1.Close()
+	defer p2.Close()
+	assert.ErrorIs(t, cfg.Apply(rawOnly{Conn: p1}), ErrNotTCP)
+	_, err := Get(rawOnly{Conn: p1})
+	assert.ErrorIs(t, err, ErrNotTCP)
+	d, err := cfg.Dialer(nil)
+	require.NoError(t, err)
+	assert.ErrorIs(t, d.ControlContext(context.Background(), "tcp", "", rc), ErrNotTCP)
+}
