@@ -125,6 +125,7 @@ type sockOp struct {
 	s     State  // opGet: what was read
 	h     Health // opInspect: what was read
 	err   error  // the outcome of run
+	ran   bool   // run was called
 }
 
 type opKind uint8
@@ -141,6 +142,7 @@ var opNames = [...]string{opApply: "apply", opGet: "get", opDisable: "disable", 
 
 // run performs op on the socket fd, inside RawConn.Control.
 func (op *sockOp) run(fd uintptr) {
+	op.ran = true
 	if op.check {
 		if op.err = checkTCP(fd); op.err != nil {
 			return
@@ -207,6 +209,11 @@ func (op *sockOp) onRaw(rc syscall.RawConn) error {
 	heap := *op
 	if err := rc.Control(heap.run); err != nil {
 		return err
+	}
+	if !heap.ran {
+		// A RawConn that reports success without calling its func
+		// reached no socket: nothing was applied, or read.
+		return fmt.Errorf("%w: %T.Control did not run its func", ErrNotTCP, rc)
 	}
 	*op = heap
 	return op.err

@@ -497,3 +497,18 @@ func TestTypedNilRawConn(t *testing.T) {
 	require.NoError(t, err)
 	assert.ErrorIs(t, d.ControlContext(context.Background(), "tcp", "", rc), ErrNotTCP)
 }
+
+// idleRawConn is a syscall.RawConn that says yes and does nothing.
+type idleRawConn struct{}
+
+func (idleRawConn) Control(func(uintptr)) error    { return nil }
+func (idleRawConn) Read(func(uintptr) bool) error  { return nil }
+func (idleRawConn) Write(func(uintptr) bool) error { return nil }
+
+// A RawConn whose Control never runs its func reached no socket: never a
+// nil error for a Config that was not applied.
+func TestRawConnThatDoesNothing(t *testing.T) {
+	cfg := Config{Idle: time.Second}
+	assert.ErrorIs(t, cfg.ApplyRawConn(idleRawConn{}), ErrNotTCP)
+	assert.ErrorIs(t, cfg.Control("tcp", "", idleRawConn{}), ErrNotTCP)
+}
