@@ -74,6 +74,9 @@ func TestInvalidKeys(t *testing.T) {
 	checkInvalidKey(t, "NaN in an array", [2]float64{1, math.NaN()})
 	checkInvalidKey[io.Closer](t, "uncomparable Closer", uncomparable{})
 
+	checkValidKey[any](t, "nil any", nil)
+	checkValidKey[io.Closer](t, "nil Closer", nil)
+	checkValidKey(t, "nil in a struct field", anyKey{"eu", nil})
 	checkValidKey[any](t, "int in any", 7)
 	checkValidKey[any](t, "string in any", "device-7")
 	checkValidKey(t, "float", 1.5)

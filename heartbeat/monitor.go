@@ -320,7 +320,13 @@ func mayBeIrreflexive(t reflect.Type) bool {
 // Monitor) and key is equal to itself, so that it can be hashed and
 // found again (see ErrInvalidKey).
 func (m *Monitor[K]) usable(key K) bool {
-	return m.plain || len(m.shards) > 0 && reflect.ValueOf(any(key)).Comparable() && key == key
+	if m.plain {
+		return true
+	}
+	// A nil interface is a fine key, though its reflect.Value is not
+	// Comparable.
+	k := any(key)
+	return len(m.shards) > 0 && (k == nil || reflect.ValueOf(k).Comparable() && key == key)
 }
 
 func (m *Monitor[K]) shardOf(h uint64) *shard[K] {
