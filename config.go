@@ -77,7 +77,8 @@ import (
 // Config is a keepalive configuration for one TCP connection.
 //
 // A zero field leaves the socket's current value alone: the OS default, or
-// whatever was set before. A negative field is an error. Durations are
+// whatever was set before; so no Config turns a UserTimeout set earlier
+// back off. A negative field is an error. Durations are
 // rounded up to the unit the OS works in (whole seconds for Idle and Interval
 // on Linux, milliseconds for UserTimeout), exactly as Go's own
 // [net.TCPConn.SetKeepAliveConfig] rounds them. Which option each field
