@@ -126,7 +126,9 @@ func (c Config) Listen(ctx context.Context, base *net.ListenConfig, network, add
 // returned now, with a wrapper that sets the rest.
 //
 // A connection that is not TCP (from a Unix listener, say) is returned
-// untouched. One that lacks an option its kind of socket does not have is
+// untouched, and so is one whose socket cannot be reached: a wrapper with
+// neither a NetConn nor a SyscallConn method (as some PROXY-protocol
+// listeners make) hides whether it is TCP, so wrap the listener below it. One that lacks an option its kind of socket does not have is
 // returned with the rest set, and Get on it names the field in
 // State.Unknown: on Linux, net.Listen listens with Multipath TCP, and a
 // client that connects with MPTCP gets a connection without

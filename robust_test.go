@@ -512,3 +512,53 @@ func TestRawConnThatDoesNothing(t *testing.T) {
 	assert.ErrorIs(t, cfg.ApplyRawConn(idleRawConn{}), ErrNotTCP)
 	assert.ErrorIs(t, cfg.Control("tcp", "", idleRawConn{}), ErrNotTCP)
 }
+
+// opaqueListener hands out connections in a wrapper that hides the socket.
+type opaqueListener struct{ net.Listener }
+
+type opaqueConn struct{ c net.Conn }
+
+func (o opaqueConn) Read(b []byte) (int, error)         { return o.c.Read(b) }
+func (o opaqueConn) Write(b []byte) (int, error)        { return o.c.Write(b) }
+func (o opaqueConn) Close() error                       { return o.c.Close() }
+func (o opaqueConn) LocalAddr() net.Addr                { return o.c.LocalAddr() }
+func (o opaqueConn) RemoteAddr() net.Addr               { return o.c.RemoteAddr() }
+func (o opaqueConn) SetDeadline(t time.Time) error      { return o.c.SetDeadline(t) }
+func (o opaqueConn) SetReadDeadline(t time.Time) error  { return o.c.SetReadDeadline(t) }
+func (o opaqueConn) SetWriteDeadline(t time.Time) error { return o.c.SetWriteDeadline(t) }
+
+func (l opaqueListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return opaqueConn{c}, nil
+}
+
+// Listener's doc: a connection whose socket is hidden is handed on
+// untouched; wrapped below the hiding wrapper, it is configured.
+func TestListenerOverHiddenSocket(t *testing.T) {
+	lc := net.ListenConfig{KeepAlive: -1}
+	plain, err := lc.Listen(context.Background(), "tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	cfg := Config{Idle: 7 * time.Second}
+	hidden, err := cfg.Listener(opaqueListener{plain})
+	require.NoError(t, err)
+	defer hidden.Close()
+	accept := func(ln net.Listener) net.Conn {
+		c, err := net.Dial("tcp4", plain.Addr().String())
+		require.NoError(t, err)
+		t.Cleanup(func() { c.Close() })
+		s, err := ln.Accept()
+		require.NoError(t, err)
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	s := accept(hidden)
+	_, err = Get(s)
+	assert.ErrorIs(t, err, ErrNotTCP, "the socket is hidden")
+	below, err := cfg.Listener(plain)
+	require.NoError(t, err)
+	s = accept(opaqueListener{below})
+	assert.Equal(t, 7*time.Second, mustGet(t, s.(opaqueConn).c).Config.Idle)
+}
