@@ -98,7 +98,9 @@ const probesWithin = 3
 // Field "Idle+Interval*Count" whose Min is the shortest d this OS allows and
 // whose Max is the longest bound its limits allow. A d beyond that Max is
 // not an error: it gets a Config whose bound is shorter than d, as short as
-// the limits force.
+// the limits force. Where the OS cannot set Idle or Interval per socket
+// (OpenBSD, DragonFly before 5.8, js, wasip1, plan9) the error matches
+// ErrUnsupported, with a zero Config.
 func Within(d time.Duration) (Config, error) {
 	return within(d, native)
 }

@@ -223,3 +223,12 @@ func TestWithinSolarisLegacyError(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, time.Hour, boundOn(t, cfg, &solarisLegacy))
 }
+
+// Within's doc: no timing per socket, an error matching ErrUnsupported.
+func TestWithinNoTimings(t *testing.T) {
+	for _, p := range []*platform{&openbsd, &dragonflyLegacy, {goos: "plan9", noKeepalive: true}} {
+		cfg, err := within(time.Minute, p)
+		assert.ErrorIs(t, err, ErrUnsupported, p.goos)
+		assert.Zero(t, cfg, p.goos)
+	}
+}
