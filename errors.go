@@ -11,7 +11,9 @@ import (
 var (
 	// ErrNotTCP is returned for a connection that is not a TCP socket:
 	// UDP, Unix or raw IP sockets, in-memory pipes, descriptors that are no
-	// socket, or a nil connection or listener.
+	// socket, a nil connection, listener or RawConn, or a RawConn whose
+	// Control reaches no socket; and by Control and Listen for a network
+	// other than tcp, tcp4 and tcp6.
 	ErrNotTCP = errors.New("keepalive: not a TCP connection")
 	// ErrOutOfRange is wrapped by the *RangeError that validation returns
 	// for a negative value or one beyond the OS's limit, and that Within
