@@ -40,7 +40,8 @@
 //   - Reconnect storms: a client that reconnects before its old connection
 //     timed out would otherwise leave a stale connection behind, and a
 //     client in a reboot loop would pile them up. Tracking a key that is
-//     already tracked evicts the old connection at once (Replaced).
+//     already tracked with another connection evicts the old one at once
+//     (Replaced).
 //
 // # Scale
 //
