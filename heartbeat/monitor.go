@@ -130,11 +130,11 @@ type MonitorConfig[K comparable] struct {
 // timed out does not leave the stale one behind.
 //
 // Evicted connections are closed on the goroutine that evicts them: the
-// Monitor's own for timeouts (also those that Close cuts short), the
-// caller's for replacements. Their Close
-// and CloseWrite methods should not block. Those of *net.TCPConn do not,
-// but those of *tls.Conn may wait up to 5 seconds sending close_notify
-// to an unresponsive peer, holding up other expiries meanwhile; give such
+// Monitor's own for timeouts (also those whose grace period Close cuts
+// short), the caller's for replacements. Their Close and CloseWrite
+// methods should not block. Those of *net.TCPConn do not, but those of
+// *tls.Conn may wait up to 5 seconds sending close_notify to an
+// unresponsive peer, holding up other expiries meanwhile; give such
 // connections a short write deadline before closing, e.g. in a wrapper.
 //
 // # Panics
