@@ -66,6 +66,7 @@ func TestZeroWindowPeerStopsReading(t *testing.T) {
 		cfg := Config{Idle: time.Second, Interval: time.Second, Count: 2, UserTimeout: 2 * time.Second}
 		require.NoError(t, cfg.Apply(client))
 		s := mustGet(t, client)
+		wakes := watchWakeups(t)
 		start := time.Now()
 		wrote := stall(t, client, server, start)
 		read := make(chan failure, 1)
@@ -114,7 +115,7 @@ func TestZeroWindowPeerStopsReading(t *testing.T) {
 		assert.Positive(t, h.NotSentBytes)
 		assert.Equal(t, CauseZeroWindow, h.Diagnose(w.err))
 		assert.Equal(t, CauseZeroWindow, h.Diagnose(r.err), "io.EOF on a CLOSED socket is not a normal close")
-		checkPredictions(t, samples, w.at, 250*time.Millisecond, cfg.UserTimeout, CauseZeroWindow)
+		checkPredictions(t, samples, w.at, wakes.lateBefore(start.Add(w.at)), 250*time.Millisecond, cfg.UserTimeout, CauseZeroWindow)
 	})
 	t.Run("without UserTimeout", func(t *testing.T) {
 		if isolate(t) {
@@ -214,6 +215,7 @@ func TestZeroWindowPersistTimer(t *testing.T) {
 	cfg := Config{Idle: time.Second, Interval: time.Second, Count: 2, UserTimeout: 2 * time.Second}
 	require.NoError(t, cfg.Apply(client))
 	s := mustGet(t, client)
+	wakes := watchWakeups(t)
 	start := time.Now()
 	wrote := make(chan failure, 1)
 	go func() {
@@ -254,5 +256,5 @@ wait:
 	assert.Positive(t, stalled, "no sample saw the window closed with everything acknowledged")
 	// From the first probe timer on (one RTO into the stall, which itself
 	// begins when the buffers are full, a few hundred milliseconds in).
-	checkPredictions(t, samples, w.at, time.Second, cfg.UserTimeout, CauseZeroWindow)
+	checkPredictions(t, samples, w.at, wakes.lateBefore(start.Add(w.at)), time.Second, cfg.UserTimeout, CauseZeroWindow)
 }
