@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
 	"time"
 )
 
@@ -164,29 +163,6 @@ func within(d time.Duration, p *platform) (Config, error) {
 		return Config{}, err
 	}
 	return cfg, nil
-}
-
-// fixedProbes is how many probes p's OS sends, whatever Count says, where
-// it has no option for Count but a fixed number; 0 elsewhere.
-func fixedProbes(p *platform) int {
-	if p.knobs[count].name != "" {
-		return 0
-	}
-	return p.fixedCount
-}
-
-// detectionOption names what Idle+Interval*Count is made of on p, for
-// errors: "TCP_KEEPIDLE+TCP_KEEPINTVL*TCP_KEEPCNT", the fixed count where
-// Count cannot be set, or the option that takes Interval*Count whole.
-func detectionOption(p *platform) string {
-	if p.jointProbing != nil { // knobs[interval] is Interval*Count already
-		return p.knobs[idle].name + "+" + p.knobs[interval].name
-	}
-	cnt := p.knobs[count].name
-	if cnt == "" {
-		cnt = strconv.Itoa(fixedProbes(p))
-	}
-	return p.knobs[idle].name + "+" + p.knobs[interval].name + "*" + cnt
 }
 
 // DetectionBound is Config.DetectionBound for the values the socket holds:

@@ -2,6 +2,7 @@ package keepalive
 
 import (
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -73,6 +74,29 @@ type platform struct {
 	// limits are the kernel's on knobs combined, where it keeps a sum or
 	// product of them in one variable of its own.
 	limits comboLimits
+}
+
+// fixedProbes is how many probes p's OS sends, whatever Count says, where
+// it has no option for Count but a fixed number; 0 elsewhere.
+func fixedProbes(p *platform) int {
+	if p.knobs[count].name != "" {
+		return 0
+	}
+	return p.fixedCount
+}
+
+// detectionOption names what Idle+Interval*Count is made of on p, for
+// errors: "TCP_KEEPIDLE+TCP_KEEPINTVL*TCP_KEEPCNT", the fixed count where
+// Count cannot be set, or the option that takes Interval*Count whole.
+func detectionOption(p *platform) string {
+	if p.jointProbing != nil { // knobs[interval] is Interval*Count already
+		return p.knobs[idle].name + "+" + p.knobs[interval].name
+	}
+	cnt := p.knobs[count].name
+	if cnt == "" {
+		cnt = strconv.Itoa(fixedProbes(p))
+	}
+	return p.knobs[idle].name + "+" + p.knobs[interval].name + "*" + cnt
 }
 
 // comboLimits bound knobs combined, after rounding to the OS's units; zero
