@@ -116,7 +116,26 @@ func Disable(conn net.Conn) error {
 	return op.onConn(conn)
 }
 
-// A sockOp is one of Apply, Get and Disable on one socket: what runs inside
+// Inspect reads what the kernel knows about conn right now: its TCP state,
+// unanswered probes, retransmissions, queued data, how long it has been
+// quiet and its round-trip time (see [Health]). It accepts the same
+// connections as [Config.Apply]: a *net.TCPConn, anything with a NetConn()
+// method (such as *tls.Conn), or a syscall.Conn whose socket is TCP; others
+// get an error wrapping ErrNotTCP, a closed one an error matching
+// net.ErrClosed.
+//
+// A connection the kernel has already dropped can still be inspected until
+// it is closed, and that is what tells why it died (see [Diagnose]).
+//
+// Where the OS has no such query, or refuses it (Wine), the error matches
+// ErrUnsupported. Inspect does not allocate.
+func Inspect(conn net.Conn) (Health, error) {
+	op := sockOp{kind: opInspect}
+	err := op.onConn(conn)
+	return op.h, err
+}
+
+// A sockOp is one of Apply, Get, Disable and Inspect on one socket: what runs inside
 // RawConn.Control, with its input and its result.
 type sockOp struct {
 	kind  opKind

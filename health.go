@@ -2,7 +2,6 @@ package keepalive
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"time"
 )
@@ -130,23 +129,4 @@ func fromTable(table []TCPState, n uint32) TCPState {
 		return table[n]
 	}
 	return StateUnknown
-}
-
-// Inspect reads what the kernel knows about conn right now: its TCP state,
-// unanswered probes, retransmissions, queued data, how long it has been
-// quiet and its round-trip time (see [Health]). It accepts the same
-// connections as [Config.Apply]: a *net.TCPConn, anything with a NetConn()
-// method (such as *tls.Conn), or a syscall.Conn whose socket is TCP; others
-// get an error wrapping ErrNotTCP, a closed one an error matching
-// net.ErrClosed.
-//
-// A connection the kernel has already dropped can still be inspected until
-// it is closed, and that is what tells why it died (see [Diagnose]).
-//
-// Where the OS has no such query, or refuses it (Wine), the error matches
-// ErrUnsupported. Inspect does not allocate.
-func Inspect(conn net.Conn) (Health, error) {
-	op := sockOp{kind: opInspect}
-	err := op.onConn(conn)
-	return op.h, err
 }
