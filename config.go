@@ -70,7 +70,9 @@
 package keepalive
 
 import (
+	"fmt"
 	"net"
+	"strings"
 	"time"
 )
 
@@ -119,6 +121,39 @@ type State struct {
 	// (Windows' SIO_KEEPALIVE_VALS), or one this kind of socket lacks
 	// (TCP_USER_TIMEOUT on a Linux MPTCP connection).
 	Unknown Fields
+}
+
+// Fields is a set of Config fields.
+type Fields uint8
+
+// The Config fields, for Fields.
+const (
+	FieldIdle Fields = 1 << iota
+	FieldInterval
+	FieldCount
+	FieldUserTimeout
+)
+
+// fieldNames are the Config field names in Fields order, for String and
+// errors.
+var fieldNames = [...]string{"Idle", "Interval", "Count", "UserTimeout"}
+
+// String lists the fields by name in Config order, "Idle, Count", or
+// "none"; bits that name no field are shown in hex, "Fields(0x10)".
+func (f Fields) String() string {
+	var names []string
+	for i, name := range fieldNames {
+		if f&(1<<i) != 0 {
+			names = append(names, name)
+		}
+	}
+	if rest := f &^ (1<<len(fieldNames) - 1); rest != 0 {
+		names = append(names, fmt.Sprintf("Fields(%#x)", uint8(rest)))
+	}
+	if names == nil {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }
 
 // KeepAliveConfig converts c to Go's own [net.KeepAliveConfig], for

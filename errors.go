@@ -34,17 +34,6 @@ type sentinel struct {
 func (e *sentinel) Error() string { return e.msg }
 func (e *sentinel) Unwrap() error { return e.wrap }
 
-// Fields is a set of Config fields.
-type Fields uint8
-
-// The Config fields, for Fields.
-const (
-	FieldIdle Fields = 1 << iota
-	FieldInterval
-	FieldCount
-	FieldUserTimeout
-)
-
 // fieldOf is the Fields bit of knob k.
 func fieldOf(k knob) Fields { return 1 << k }
 
@@ -57,24 +46,6 @@ func fieldsOf(b *[numKnobs]bool) Fields {
 		}
 	}
 	return f
-}
-
-// String lists the fields by name in Config order, "Idle, Count", or
-// "none"; bits that name no field are shown in hex, "Fields(0x10)".
-func (f Fields) String() string {
-	var names []string
-	for k := range numKnobs {
-		if f&fieldOf(k) != 0 {
-			names = append(names, fieldNames[k])
-		}
-	}
-	if rest := f &^ (1<<numKnobs - 1); rest != 0 {
-		names = append(names, fmt.Sprintf("Fields(%#x)", uint8(rest)))
-	}
-	if names == nil {
-		return "none"
-	}
-	return strings.Join(names, ", ")
 }
 
 // UnsupportedError reports a Config that was applied in part: keepalive is

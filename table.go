@@ -17,8 +17,9 @@ const (
 	numKnobs
 )
 
-// fieldNames are the Config field names of the knobs, for errors.
-var fieldNames = [numKnobs]string{"Idle", "Interval", "Count", "UserTimeout"}
+// The knobs are the Config fields in Fields order: knob k is field bit 1<<k
+// and fieldNames[k].
+var _ = [1]struct{}{}[len(fieldNames)-int(numKnobs)]
 
 // A sockopt is how one OS implements one knob: a socket option, its unit and
 // its limits. The socket options are described as data so that one generic
