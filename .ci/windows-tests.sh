@@ -32,11 +32,12 @@ step() { printf '\n==> %s\n' "$*"; }
 tmp=$(mktemp -d)
 helper=
 killers=()
-# Two checkouts' CI on one machine share each Wine's wineserver. Each run
-# holds this lock shared, and stops the wineservers at the end only if it
-# can then take it alone: never under another run's tests. (Left running,
-# a wineserver exits by itself a minute after its last program.)
-exec 7>"${TMPDIR:-/tmp}/keepalive-windows-tests.lock"
+# Two checkouts' CI on one machine, or a go test -exec by hand, share each
+# Wine's wineserver. This run, and each program the exec wrappers run, hold
+# this lock shared; the run stops the wineservers at the end only if it can
+# then take it alone: never under another run's programs. (Left running, a
+# wineserver exits by itself a minute after its last program.)
+exec 7>>/tmp/keepalive-windows-tests.lock
 flock -s 7
 cleanup() {
 	if [ -n "$helper" ]; then
@@ -78,7 +79,9 @@ for w in "${wines[@]}"; do
 done
 
 step "black-holing peer (internal/cmd/blackholed)"
-go build -o "$tmp/blackholed" ./internal/cmd/blackholed
+# A Linux program: not built with the C compiler the race detector uses for
+# Windows below (or that the caller exported).
+CGO_ENABLED=0 go build -o "$tmp/blackholed" ./internal/cmd/blackholed
 "$tmp/blackholed" -max-life 60m >"$tmp/addr" 2>"$tmp/blackholed.log" </dev/null 7>&- &
 helper=$!
 addr=

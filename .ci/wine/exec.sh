@@ -51,9 +51,13 @@ persist="${WINE_PERSIST_SECONDS:-60}"
 	# Exits non-zero (quickly) if a wineserver already runs for this prefix.
 	# Debian's wineserver wrapper prepends -p0; the later -pN wins.
 	# 9>&-: the daemons must not inherit (and hold) the lock.
-	if "$wineserver" -p"$persist" </dev/null >/dev/null 2>&1 9>&-; then
-		"$wine" wineboot </dev/null >/dev/null 2>&1 9>&- || true
+	if "$wineserver" -p"$persist" </dev/null >/dev/null 2>&1 9>&- 6>&-; then
+		"$wine" wineboot </dev/null >/dev/null 2>&1 9>&- 6>&- || true
 	fi
 ) 9>"$WINEPREFIX/.exec.lock"
 
+# Held (shared) by the program until it exits: .ci/windows-tests.sh stops
+# the wineserver at its end only when nothing holds it.
+exec 6>>/tmp/keepalive-windows-tests.lock
+flock -s 6
 exec "$wine" "$@"
