@@ -1,8 +1,6 @@
 package keepalive
 
 import (
-	"os"
-	"sync"
 	"time"
 	"unsafe"
 
@@ -93,26 +91,4 @@ func ioctlInt(fd uintptr, req uint) (int, error) {
 		return 0, errno
 	}
 	return int(v), nil
-}
-
-// nativeTimers reads, once, the settings of this network namespace that
-// the kernel's give-up rules use.
-var nativeTimers = sync.OnceValue(func() *kernelTimers {
-	k := &kernelTimers{retries2: 15, rtoMin: 200 * time.Millisecond, rtoMax: 120 * time.Second}
-	if n, err := readSysctl("net/ipv4/tcp_retries2"); err == nil {
-		k.retries2 = n
-	}
-	if n, err := readSysctl("net/ipv4/tcp_rto_max_ms"); err == nil && n > 0 {
-		k.rtoMax = time.Duration(n) * time.Millisecond
-	}
-	return k
-})
-
-func readSysctl(name string) (int, error) {
-	path := "/proc/sys/" + name
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	return procInt(path, b)
 }

@@ -61,6 +61,12 @@ func linuxProbing(idle, interval, userTimeout time.Duration) time.Duration {
 	return max(1, (userTimeout-idle+interval-1)/interval)
 }
 
+// linuxTimers are Linux's defaults for what Health.Predict reads beyond the
+// socket: tcp_retries2 15 (TCP_RETR2), TCP_RTO_MIN 200 ms and TCP_RTO_MAX
+// 120 s (include/net/tcp.h); predict_linux.go reads this system's settings
+// over them.
+var linuxTimers = kernelTimers{retries2: 15, rtoMin: 200 * time.Millisecond, rtoMax: 120 * time.Second}
+
 // Darwin (macOS, iOS): TCP_KEEPALIVE is the idle time. TCP_KEEPALIVE and
 // TCP_KEEPINTVL are whole seconds kept in milliseconds: setsockopt accepts
 // up to UINT32_MAX/TCP_RETRANSHZ, but the timer list compares offsets as

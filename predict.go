@@ -39,15 +39,6 @@ func (p Prediction) String() string {
 	return fmt.Sprintf("dead in %v: %v", p.In.Round(time.Millisecond), p.By)
 }
 
-// kernelTimers is what the prediction needs to know of an OS's TCP timers
-// beyond the socket's own values: the rules of Linux's
-// net/ipv4/tcp_timer.c, with this system's settings.
-type kernelTimers struct {
-	retries2 int           // net.ipv4.tcp_retries2
-	rtoMin   time.Duration // TCP_RTO_MIN, the base of tcp_model_timeout
-	rtoMax   time.Duration // net.ipv4.tcp_rto_max_ms, TCP_RTO_MAX before Linux 6.15
-}
-
 // predictionNeeds is what Health.Predict reads.
 const predictionNeeds = MetricState | MetricProbes | MetricRetransmits | MetricBackoff | MetricRTO |
 	MetricUnackedBytes | MetricNotSentBytes | MetricSendWindow | MetricSinceReceived | MetricSinceSent

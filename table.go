@@ -100,6 +100,15 @@ func detectionOption(p *platform) string {
 	return p.knobs[idle].name + "+" + p.knobs[interval].name + "*" + cnt
 }
 
+// kernelTimers is what Health.Predict needs to know of an OS's TCP timers
+// beyond the socket's own values: the settings that the rules of Linux's
+// net/ipv4/tcp_timer.c use.
+type kernelTimers struct {
+	retries2 int           // net.ipv4.tcp_retries2
+	rtoMin   time.Duration // TCP_RTO_MIN, the base of tcp_model_timeout
+	rtoMax   time.Duration // net.ipv4.tcp_rto_max_ms, TCP_RTO_MAX before Linux 6.15
+}
+
 // comboLimits bound knobs combined, after rounding to the OS's units; zero
 // where the kernel sets no such bound.
 type comboLimits struct {
