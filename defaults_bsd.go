@@ -8,9 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// readSystemDefaults reads the sysctls that nativeDefaults names.
+// readSystemDefaults reads the sysctls that the native table names.
 func readSystemDefaults() (Config, error) {
-	s := nativeDefaults
+	s := native.defaults
 	read := func(name string) (uint32, error) {
 		v, err := unix.SysctlUint32(name)
 		if err != nil {

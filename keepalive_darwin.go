@@ -5,8 +5,6 @@ import "golang.org/x/sys/unix"
 // Darwin is macOS and iOS alike.
 var native = &darwin
 
-var nativeDefaults = &darwinDefaults
-
 // The darwin table must hold the kernel's numbers: each line fails to compile
 // if one differs from golang.org/x/sys.
 var (

@@ -13,8 +13,6 @@ var native = func() *platform {
 	return &dragonflyLegacy
 }()
 
-var nativeDefaults = &dragonflyDefaults
-
 // The dragonfly table (FreeBSD's) must hold the kernel's numbers: each line fails to
 // compile if one differs from golang.org/x/sys.
 var (

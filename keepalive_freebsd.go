@@ -4,8 +4,6 @@ import "golang.org/x/sys/unix"
 
 var native = &freebsd
 
-var nativeDefaults = &freebsdDefaults
-
 // The freebsd table must hold the kernel's numbers: each line fails to
 // compile if one differs from golang.org/x/sys. TCP_MAXUNACKTIME (0x44,
 // from FreeBSD 14's <netinet/tcp.h>) is in x/sys for riscv64 only, so it

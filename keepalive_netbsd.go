@@ -4,8 +4,6 @@ import "golang.org/x/sys/unix"
 
 var native = &netbsd
 
-var nativeDefaults = &netbsdDefaults
-
 // The netbsd table must hold the kernel's numbers: each line fails to compile
 // if one differs from golang.org/x/sys.
 var (

@@ -6,8 +6,6 @@ import "golang.org/x/sys/unix"
 // reports every non-zero field as unsupported.
 var native = &openbsd
 
-var nativeDefaults = &openbsdDefaults
-
 // The openbsd table has no socket options; IPPROTO_TCP is checked against
 // golang.org/x/sys all the same.
 var _ = [1]struct{}{}[ipprotoTCP-unix.IPPROTO_TCP]

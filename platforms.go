@@ -105,6 +105,7 @@ const (
 
 var darwin = platform{
 	goos:      "darwin",
+	defaults:  &darwinDefaults,
 	rearmIdle: true,
 	knobs: [numKnobs]sockopt{
 		idle:        {name: "TCP_KEEPALIVE", level: ipprotoTCP, opt: darwinTCPKeepAlive, unit: time.Second, min: 1, max: darwinMaxSeconds},
@@ -148,7 +149,8 @@ const (
 )
 
 var freebsd = platform{
-	goos: "freebsd",
+	goos:     "freebsd",
+	defaults: &freebsdDefaults,
 	knobs: [numKnobs]sockopt{
 		idle:        {name: "TCP_KEEPIDLE", level: ipprotoTCP, opt: freebsdTCPKeepIdle, unit: time.Second, min: 1, max: bsdMaxSeconds, inherited: true},
 		interval:    {name: "TCP_KEEPINTVL", level: ipprotoTCP, opt: freebsdTCPKeepIntvl, unit: time.Second, min: 1, max: bsdMaxSeconds, inherited: true},
@@ -174,6 +176,7 @@ const dragonflySecondsOSRelDate = 500702
 var dragonfly = func() platform {
 	p := freebsd
 	p.goos = "dragonfly"
+	p.defaults = &dragonflyDefaults
 	p.knobs[userTimeout] = sockopt{}
 	p.limits = comboLimits{probing: math.MaxInt32 * time.Millisecond, detection: math.MaxInt32 * time.Millisecond}
 	return p
@@ -181,7 +184,7 @@ var dragonfly = func() platform {
 
 // dragonflyLegacy is DragonFly before 5.8: keepalive on and off only, every
 // timing reported unsupported, as on OpenBSD.
-var dragonflyLegacy = platform{goos: "dragonfly"}
+var dragonflyLegacy = platform{goos: "dragonfly", defaults: &dragonflyDefaults}
 
 // dragonflyCountsSeconds reports whether a DragonFly kernel whose
 // kern.osreldate is osreldate takes its keepalive options in seconds.
@@ -216,7 +219,8 @@ const (
 )
 
 var netbsd = platform{
-	goos: "netbsd",
+	goos:     "netbsd",
+	defaults: &netbsdDefaults,
 	knobs: [numKnobs]sockopt{
 		idle:     {name: "TCP_KEEPIDLE", level: ipprotoTCP, opt: netbsdTCPKeepIdle, unit: netbsdSlowTick, min: 1, max: netbsdMaxTicks},
 		interval: {name: "TCP_KEEPINTVL", level: ipprotoTCP, opt: netbsdTCPKeepIntvl, unit: netbsdSlowTick, min: 1, max: netbsdMaxTicks},
@@ -228,7 +232,7 @@ var netbsd = platform{
 // OpenBSD has SO_KEEPALIVE only: the timings are the system-wide sysctls
 // net.inet.tcp.keepidle and net.inet.tcp.keepintvl, and the probe count is
 // fixed (TCPTV_KEEPCNT). Every knob is missing.
-var openbsd = platform{goos: "openbsd"}
+var openbsd = platform{goos: "openbsd", defaults: &openbsdDefaults}
 
 // illumos: TCP_KEEPIDLE in seconds, within the bounds of the
 // tcp_keepalive_interval tunable (1 s to 10 days; 10 s before illumos

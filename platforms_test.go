@@ -282,6 +282,18 @@ func TestSysctlDefaultsConversion(t *testing.T) {
 	}
 }
 
+// Each table that SystemDefaults reads through sysctls names its own; the
+// others read them otherwise (Linux, Windows) or not at all.
+func TestTablesNameTheirDefaults(t *testing.T) {
+	for p, want := range map[*platform]*sysctlSpec{
+		&darwin: &darwinDefaults, &freebsd: &freebsdDefaults, &dragonfly: &dragonflyDefaults,
+		&dragonflyLegacy: &dragonflyDefaults, &netbsd: &netbsdDefaults, &openbsd: &openbsdDefaults,
+		&linux: nil, &illumos: nil, &solaris: nil, &solarisLegacy: nil, &aix: nil,
+	} {
+		assert.Same(t, want, p.defaults, p.goos)
+	}
+}
+
 func TestProcInt(t *testing.T) {
 	n, err := procInt("/proc/sys/net/ipv4/tcp_keepalive_time", []byte("7200\n"))
 	require.NoError(t, err)

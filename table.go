@@ -75,6 +75,10 @@ type platform struct {
 	// limits are the kernel's on knobs combined, where it keeps a sum or
 	// product of them in one variable of its own.
 	limits comboLimits
+	// defaults names the sysctls that hold the OS's system-wide
+	// keepalive timings, for SystemDefaults, where the OS keeps them in
+	// sysctls (the BSDs and Darwin); nil elsewhere.
+	defaults *sysctlSpec
 }
 
 // fixedProbes is how many probes p's OS sends, whatever Count says, where
@@ -107,6 +111,40 @@ type kernelTimers struct {
 	retries2 int           // net.ipv4.tcp_retries2
 	rtoMin   time.Duration // TCP_RTO_MIN, the base of tcp_model_timeout
 	rtoMax   time.Duration // net.ipv4.tcp_rto_max_ms, TCP_RTO_MAX before Linux 6.15
+}
+
+// A sysctlSpec says where a BSD kernel keeps its keepalive defaults, and in
+// which unit.
+type sysctlSpec struct {
+	idle, interval string
+	// count is the probe count's sysctl, or "" where the kernel's count is
+	// fixedCount.
+	count      string
+	fixedCount int
+	// unit is what one unit of idle and interval means.
+	unit time.Duration
+	// slowhz names a sysctl that gives the kernel's slow-timeout ticks per
+	// second. Where it can be read, idle and interval count those ticks
+	// and unit does not apply.
+	slowhz string
+}
+
+// config converts the values read from s's sysctls into a Config. slowhz is
+// the value of s.slowhz, or 0 where there is none.
+func (s *sysctlSpec) config(idle, interval, count, slowhz uint32) Config {
+	unit := s.unit
+	if slowhz > 0 {
+		unit = time.Second / time.Duration(slowhz)
+	}
+	c := Config{
+		Idle:     time.Duration(idle) * unit,
+		Interval: time.Duration(interval) * unit,
+		Count:    int(count),
+	}
+	if s.count == "" {
+		c.Count = s.fixedCount
+	}
+	return c
 }
 
 // comboLimits bound knobs combined, after rounding to the OS's units; zero
