@@ -1,9 +1,7 @@
 package keepalive
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"time"
 	"unsafe"
 
@@ -77,20 +75,4 @@ func inspectFD(fd uintptr, h *Health) error {
 		h.Known |= MetricState
 	}
 	return nil
-}
-
-// classify tells what err says by itself, in Winsock's errors (and the
-// syscall ones Go code makes up).
-func classify(err error) errClass {
-	switch {
-	case isTimedOut(err) && !errors.Is(err, windows.WSAEHOSTUNREACH) && !errors.Is(err, windows.WSAENETUNREACH):
-		return errTimedOut
-	case errors.Is(err, windows.WSAECONNRESET) || errors.Is(err, windows.WSAECONNABORTED):
-		return errReset
-	case errors.Is(err, windows.WSAEHOSTUNREACH) || errors.Is(err, windows.WSAENETUNREACH):
-		return errUnreachable
-	case errors.Is(err, io.EOF):
-		return errGone
-	}
-	return errOther
 }
