@@ -124,10 +124,15 @@ type RangeError struct {
 	// terms, not the option's: a time.Duration's nanoseconds for a
 	// duration, a plain number for Count.
 	Value, Min, Max int64
+	// host names the system whose limits Min and Max are, where not the
+	// OS's own ("Wine on Linux").
+	host string
 }
 
 // Error names the field and its value, and the option, OS and accepted
-// range, or says that the value is negative.
+// range, or says that the value is negative. Where the limits are not the
+// OS's own but those of a system under it, it names that too: "on windows
+// under Wine on Linux (1..127)".
 func (e *RangeError) Error() string {
 	show := func(v int64) string {
 		if e.Field == "Count" {
@@ -138,8 +143,12 @@ func (e *RangeError) Error() string {
 	if e.Value < 0 {
 		return fmt.Sprintf("keepalive: %s=%s is negative", e.Field, show(e.Value))
 	}
+	os := e.OS
+	if e.host != "" {
+		os += " under " + e.host
+	}
 	return fmt.Sprintf("keepalive: %s=%s out of range for %s on %s (%s..%s)",
-		e.Field, show(e.Value), e.Option, e.OS, show(e.Min), show(e.Max))
+		e.Field, show(e.Value), e.Option, os, show(e.Min), show(e.Max))
 }
 
 // Unwrap returns ErrOutOfRange.

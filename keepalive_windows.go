@@ -45,8 +45,14 @@ var native = func() *platform {
 
 // detectSupport tries each per-socket option on a throwaway TCP socket, as
 // Go's net package does (detectWinsock decides). If no socket can be made,
-// the Windows build number decides instead.
+// the Windows build number decides instead. Under Wine, the host it runs on
+// is found too: Linux's limits then apply.
 func detectSupport() winsockSupport {
+	return detectOptions().underWine(wineHost)
+}
+
+// detectOptions finds the per-socket options, as detectSupport says.
+func detectOptions() winsockSupport {
 	socket := func(af int32) (windows.Handle, error) {
 		return windows.WSASocket(af, windows.SOCK_STREAM, windows.IPPROTO_TCP, nil, 0, windows.WSA_FLAG_NO_HANDLE_INHERIT)
 	}
@@ -75,13 +81,6 @@ var wineHost = func() string {
 	proc.Call(uintptr(unsafe.Pointer(&sysname)), uintptr(unsafe.Pointer(&release)))
 	return windows.BytePtrToString(sysname)
 }()
-
-// setError is the error of a refused setsockopt of o to value, saying why
-// where the OS does not (a Linux limit under Wine).
-func setError(o *sockopt, value int, err error) error {
-	return &OptionError{Op: "set", Option: o.name, Value: value,
-		Err: explainRefusal(err, windows.WSAEINVAL, wineHost, o.name, o.opt, value)}
-}
 
 // fillDefaults is what the ioctl sends for an Idle or Interval that a Config
 // leaves zero: the system's defaults, read once.

@@ -159,6 +159,8 @@ func TestWindowsSupport(t *testing.T) {
 		keepCnt:   has(windows.TCP_KEEPCNT),
 		maxRTMS:   has(windows.TCP_MAXRTMS),
 		maxRT:     has(windows.TCP_MAXRT),
+		// Linux's limits apply under Wine on Linux, and only there.
+		wineOnLinux: underWine() && wineHost == "Linux",
 	}
 	assert.Equal(t, found, support, "detected at start-up vs read on a connected socket")
 	if underWine() {
@@ -260,51 +262,83 @@ func TestWindowsZeroFieldFilledFromDefaults(t *testing.T) {
 	assertHostTimer(t, c, def.Idle, start)
 }
 
-// Wine passes the per-socket options to the Linux socket under it, so
-// Linux's smaller limits apply there: a value Windows would take is refused
-// by the kernel, and the error names the option, the value and the reason.
+// Wine passes the per-socket options, and what the ioctl sets, to the Linux
+// socket under it, so Linux's smaller limits apply there. The table carries
+// them: a value Windows would take and Linux refuses is a *RangeError before
+// any system call, so that nothing is half-applied (Linux would refuse it
+// after Wine had set the fields before it, and Wine 8's ioctl switches
+// keepalive on first and ignores a refused interval).
 func TestWindowsWineHostLimits(t *testing.T) {
-	if support.ioctl() || wineHost != "Linux" {
-		t.Skipf("only under Wine on Linux with the per-socket options (wine %q on %q, ioctl %v)", wineVersion(), wineHost, support.ioctl())
+	if wineHost != "Linux" {
+		t.Skipf("only under Wine on Linux (wine %q on %q)", wineVersion(), wineHost)
 	}
-	for _, tc := range []struct {
-		cfg    Config
-		option string
-		value  int
-		limit  string
-	}{
-		{Config{Idle: 5 * time.Second, Count: 128}, "TCP_KEEPCNT", 128, "1..127"},
-		{Config{Count: 255}, "TCP_KEEPCNT", 255, "1..127"},
-		{Config{Idle: 32768 * time.Second}, "TCP_KEEPIDLE", 32768, "1..32767"},
-		{Config{Interval: 40000 * time.Second}, "TCP_KEEPINTVL", 40000, "1..32767"},
-	} {
-		t.Run(fmt.Sprint(tc.option, "=", tc.value), func(t *testing.T) {
-			require.NoError(t, tc.cfg.Validate(), "Windows' own limits take it")
-			c, _ := pair(t)
-			err := tc.cfg.Apply(c)
-			var oe *OptionError
-			require.ErrorAs(t, err, &oe)
-			assert.Equal(t, "set", oe.Op)
-			assert.Equal(t, tc.option, oe.Option)
-			assert.Equal(t, tc.value, oe.Value)
-			assert.ErrorIs(t, err, windows.WSAEINVAL)
-			assert.NotErrorIs(t, err, ErrUnsupported)
-			assert.ErrorContains(t, err, fmt.Sprintf("keepalive: set %s=%d: ", tc.option, tc.value))
-			assert.ErrorContains(t, err, "(Wine passes "+tc.option+" to the Linux socket under it, which accepts "+tc.limit+")")
-			s, _ := Get(c)
-			assert.False(t, s.Enabled, "keepalive switched on after a refused value")
-			assertNoHostTimer(t, c)
+	require.True(t, support.wineOnLinux, "Wine on Linux not detected")
+	type limitCase struct {
+		cfg                  Config
+		field, option, limit string
+	}
+	cases := []limitCase{
+		{Config{Idle: 32768 * time.Second}, "Idle", native.knobs[idle].name, "1s..9h6m7s"},
+		{Config{Idle: 5 * time.Second, Interval: 40000 * time.Second}, "Interval", native.knobs[interval].name, "1s..9h6m7s"},
+	}
+	if support.keepCnt {
+		cases = append(cases,
+			limitCase{Config{Idle: 5 * time.Second, Count: 128}, "Count", "TCP_KEEPCNT", "1..127"},
+			limitCase{Config{Idle: 5 * time.Second, Count: 255}, "Count", "TCP_KEEPCNT", "1..127"})
+	}
+	// What each socket holds before the refused Config: keepalive off, or
+	// on with these timings.
+	before := Config{Idle: 7 * time.Second, Interval: 3 * time.Second}
+	if support.keepCnt {
+		before.Count = 4
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%+v", tc.cfg), func(t *testing.T) {
+			start := time.Now()
+			off, _ := pair(t)
+			fresh := getReadable(t, off)
+			on, _ := pair(t)
+			require.NoError(t, before.Apply(on))
+			for _, c := range []*net.TCPConn{off, on} {
+				held := getReadable(t, c)
+				err := tc.cfg.Apply(c)
+				var re *RangeError
+				require.ErrorAs(t, err, &re)
+				assert.Equal(t, tc.field, re.Field)
+				assert.Equal(t, tc.option, re.Option)
+				assert.Equal(t, "windows", re.OS)
+				assert.ErrorContains(t, err, " out of range for "+tc.option+" on windows under Wine on Linux ("+tc.limit+")")
+				assert.ErrorIs(t, err, ErrOutOfRange)
+				require.NotErrorAs(t, err, new(*OptionError), "refused by the host, not by validation")
+				assert.Equal(t, held, getReadable(t, c), "the socket changed by a refused Config")
+			}
+			assert.False(t, fresh.Enabled)
+			assertNoHostTimer(t, off)
+			assertHostTimer(t, on, before.Idle, start)
 		})
 	}
+
 	// Linux's largest values are taken.
+	start := time.Now()
 	c, _ := pair(t)
-	cfg := Config{Idle: 32767 * time.Second, Interval: 32767 * time.Second, Count: 127}
-	require.NoError(t, cfg.Apply(c))
-	s := getReadable(t, c)
-	assert.Equal(t, cfg, Config{Idle: s.Config.Idle, Interval: s.Config.Interval, Count: s.Config.Count})
+	most := Config{Idle: 32767 * time.Second, Interval: 32767 * time.Second}
+	if support.keepCnt {
+		most.Count = 127
+	}
+	require.NoError(t, most.Apply(c))
+	assertHostTimer(t, c, most.Idle, start)
+	if !support.ioctl() {
+		s := getReadable(t, c)
+		assert.Equal(t, most, Config{Idle: s.Config.Idle, Interval: s.Config.Interval, Count: s.Config.Count})
+	}
 }
 
 func TestWindowsInvalidConfigChangesNothing(t *testing.T) {
+	// Windows' limits, or those of the Linux socket under Wine.
+	windowsLimits, countLimits := "windows (1s..1193h2m47s)", "windows (1..255)"
+	if wineHost == "Linux" {
+		windowsLimits, countLimits = "windows under Wine on Linux (1s..9h6m7s)", "windows under Wine on Linux (1..127)"
+	}
 	cases := []struct {
 		cfg  Config
 		text string
@@ -313,14 +347,14 @@ func TestWindowsInvalidConfigChangesNothing(t *testing.T) {
 		{Config{Interval: -1}, "keepalive: Interval=-1ns is negative"},
 		{Config{Count: -1}, "keepalive: Count=-1 is negative"},
 		{Config{UserTimeout: -time.Millisecond}, "keepalive: UserTimeout=-1ms is negative"},
-		{Config{Idle: 4294968 * time.Second}, "keepalive: Idle=1193h2m48s out of range for " + native.knobs[idle].name + " on windows (1s..1193h2m47s)"},
+		{Config{Idle: 4294968 * time.Second}, "keepalive: Idle=1193h2m48s out of range for " + native.knobs[idle].name + " on " + windowsLimits},
 		{Config{Idle: time.Second, Interval: time.Duration(1<<63 - 1)}, "Interval=2562047h47m16.854775807s out of range"},
 	}
 	if support.keepCnt {
 		cases = append(cases, struct {
 			cfg  Config
 			text string
-		}{Config{Idle: time.Second, Interval: time.Second, Count: 256}, "keepalive: Count=256 out of range for TCP_KEEPCNT on windows (1..255)"})
+		}{Config{Idle: time.Second, Interval: time.Second, Count: 256}, "keepalive: Count=256 out of range for TCP_KEEPCNT on " + countLimits})
 	}
 	for _, tc := range cases {
 		t.Run(tc.text, func(t *testing.T) {

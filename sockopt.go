@@ -63,7 +63,7 @@ func setAll(p *platform, fd uintptr, v *values) error {
 				lackErr = &OptionError{Op: "set", Option: o.name, Value: v.v[k], Err: err}
 			}
 		default:
-			return setError(o, v.v[k], err)
+			return &OptionError{Op: "set", Option: o.name, Value: v.v[k], Err: err}
 		}
 	}
 	if !on {
@@ -91,7 +91,7 @@ func setIdleAgain(p *platform, fd uintptr, v *values) error {
 		}
 	}
 	if err := sys.set(fd, o, n); err != nil {
-		return setError(o, n, err)
+		return &OptionError{Op: "set", Option: o.name, Value: n, Err: err}
 	}
 	return nil
 }

@@ -29,11 +29,6 @@ func (sysSockcalls) setTogether(uintptr, *platform, values) error {
 	return errors.ErrUnsupported
 }
 
-// setError is the error of setting o to value refused by the OS with err.
-func setError(o *sockopt, value int, err error) error {
-	return &OptionError{Op: "set", Option: o.name, Value: value, Err: err}
-}
-
 // optionMissing reports an OS error that means the socket has no such
 // option, as opposed to refusing its value.
 func optionMissing(err error) bool {

@@ -32,6 +32,10 @@ type sockopt struct {
 	unit  time.Duration // what one unit of the value means; 0 for a count
 	min   int           // smallest accepted value, in unit
 	max   int           // largest accepted value, in unit
+	// host, where not "", names the system under the OS whose limits
+	// min and max are, smaller than the OS's own ("Wine on Linux"), for
+	// errors.
+	host string
 	// byIoctl: the OS sets this knob not with setsockopt but together
 	// with the other byIoctl knobs, in one call that also switches
 	// keepalive on and that nothing can read back (Windows'

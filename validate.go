@@ -51,7 +51,7 @@ func (c Config) values(p *platform) (values, error) {
 		if n < int64(o.min) || n > int64(o.max) {
 			return values{}, &RangeError{
 				Field: fieldNames[k], Option: o.name, OS: p.goos, Value: x,
-				Min: int64(o.min) * unitOf(o), Max: int64(o.max) * unitOf(o),
+				Min: int64(o.min) * unitOf(o), Max: int64(o.max) * unitOf(o), host: o.host,
 			}
 		}
 		v.v[k] = int(n)

@@ -2,7 +2,6 @@ package keepalive
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"time"
 )
@@ -17,9 +16,10 @@ import (
 // only the SIO_KEEPALIVE_VALS ioctl: it sets idle and interval together, in
 // milliseconds, switches keepalive on, cannot set the probe count (fixed at
 // 10 since Vista) and cannot read anything back. Wine 10 has the three
-// per-socket options, passed to the host's own (so the host's limits apply:
-// Linux's, 1..32767 s and 1..127 probes), and no retransmission timeout
-// options. UserTimeout is TCP_MAXRTMS in milliseconds (from 1607, build
+// per-socket options, and no retransmission timeout options. Wine passes
+// what it sets, by option or by ioctl, to the host's own options, so on
+// Linux the host's limits apply (1..32767 s, 1..127 probes), and the table
+// carries them (winsockSupport.wineOnLinux). UserTimeout is TCP_MAXRTMS in milliseconds (from 1607, build
 // 14393; Microsoft does not document it, x/sys/windows defines it), or
 // TCP_MAXRT in seconds where that is missing.
 const (
@@ -52,6 +52,13 @@ const winMaxKeepaliveSeconds = winMaxKeepaliveMilli / 1000
 type winsockSupport struct {
 	keepIdle, keepIntvl, keepCnt bool // TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT
 	maxRTMS, maxRT               bool // TCP_MAXRTMS, TCP_MAXRT
+	// wineOnLinux: the system is Wine on Linux, which sets every
+	// keepalive timing and count on the Linux socket under it, so that
+	// Linux's smaller limits apply (wineLinuxMax). Linux refuses a larger
+	// value only after Wine has changed others (Wine 8's ioctl switches
+	// keepalive on first, and ignores a refused interval), so the table
+	// must refuse it before any system call.
+	wineOnLinux bool
 }
 
 // winsockModern is Windows 10 1709 or later.
@@ -96,6 +103,32 @@ func winsockByBuild(major, build uint32) winsockSupport {
 // ioctl reports whether Idle and Interval are set with SIO_KEEPALIVE_VALS.
 func (s winsockSupport) ioctl() bool { return !s.keepIdle || !s.keepIntvl }
 
+// underWine is s as found on a system that Wine runs on host (as Wine names
+// it, "Linux"; "" on Windows itself).
+func (s winsockSupport) underWine(host string) winsockSupport {
+	s.wineOnLinux = host == "Linux"
+	return s
+}
+
+// wineLinuxMax is the largest value Linux accepts for each option that Wine
+// passes to the Linux socket under it (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL,
+// MAX_TCP_KEEPCNT in include/net/tcp.h); Windows accepts more. The ioctl
+// sets Idle and Interval through the first two.
+var wineLinuxMax = map[int]int{winTCPKeepIdle: 32767, winTCPKeepIntvl: 32767, winTCPKeepCnt: 127}
+
+// wineLinux is how a RangeError names the limits of the Linux socket under
+// Wine.
+const wineLinux = "Wine on Linux"
+
+// limited is o within the host's limits for option opt where s runs on a
+// host whose limits are smaller than Windows' own.
+func (s winsockSupport) limited(o sockopt, opt int) sockopt {
+	if limit, ok := wineLinuxMax[opt]; s.wineOnLinux && ok && limit < o.max {
+		o.max, o.host = limit, wineLinux
+	}
+	return o
+}
+
 // platform is the table for a system with s. Idle and Interval are whole
 // seconds either way, rounded up as Go rounds them, so that a Config means
 // the same on every Windows; the ioctl gets them in milliseconds. No option
@@ -104,18 +137,19 @@ func (s winsockSupport) ioctl() bool { return !s.keepIdle || !s.keepIntvl }
 func (s winsockSupport) platform() platform {
 	p := platform{goos: "windows"}
 	keep := func(name string, opt int) sockopt {
-		return sockopt{name: name, level: ipprotoTCP, opt: opt, unit: time.Second, min: 1, max: winMaxKeepaliveSeconds}
+		return s.limited(sockopt{name: name, level: ipprotoTCP, opt: opt, unit: time.Second, min: 1, max: winMaxKeepaliveSeconds}, opt)
 	}
 	if s.ioctl() {
 		// Set through the ioctl, not setsockopt: level and opt are unused.
-		p.knobs[idle] = sockopt{name: "SIO_KEEPALIVE_VALS", unit: time.Second, min: 1, max: winMaxKeepaliveSeconds, byIoctl: true}
-		p.knobs[interval] = p.knobs[idle]
+		ioctl := sockopt{name: "SIO_KEEPALIVE_VALS", unit: time.Second, min: 1, max: winMaxKeepaliveSeconds, byIoctl: true}
+		p.knobs[idle] = s.limited(ioctl, winTCPKeepIdle)
+		p.knobs[interval] = s.limited(ioctl, winTCPKeepIntvl)
 	} else {
 		p.knobs[idle] = keep("TCP_KEEPIDLE", winTCPKeepIdle)
 		p.knobs[interval] = keep("TCP_KEEPINTVL", winTCPKeepIntvl)
 	}
 	if s.keepCnt {
-		p.knobs[count] = sockopt{name: "TCP_KEEPCNT", level: ipprotoTCP, opt: winTCPKeepCnt, min: 1, max: 255}
+		p.knobs[count] = s.limited(sockopt{name: "TCP_KEEPCNT", level: ipprotoTCP, opt: winTCPKeepCnt, min: 1, max: 255}, winTCPKeepCnt)
 	} else {
 		p.fixedCount = winDefaultCount
 	}
@@ -126,33 +160,6 @@ func (s winsockSupport) platform() platform {
 		p.knobs[userTimeout] = sockopt{name: "TCP_MAXRT", level: ipprotoTCP, opt: winTCPMaxRT, unit: time.Second, min: 1, max: winMaxKeepaliveSeconds}
 	}
 	return p
-}
-
-// wineLinuxMax is the largest value Linux accepts for each option that Wine
-// passes to the Linux socket under it (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL,
-// MAX_TCP_KEEPCNT in include/net/tcp.h); Windows accepts more.
-var wineLinuxMax = map[int]int{winTCPKeepIdle: 32767, winTCPKeepIntvl: 32767, winTCPKeepCnt: 127}
-
-// wineHinted is a refusal with the reason the OS does not give.
-type wineHinted struct {
-	err  error
-	hint string
-}
-
-func (e *wineHinted) Error() string { return e.err.Error() + " (" + e.hint + ")" }
-func (e *wineHinted) Unwrap() error { return e.err }
-
-// explainRefusal adds to err, the error of setting option name (number opt)
-// to value, why a Windows value was refused: under Wine (host is the host
-// OS's name, as Wine reports it) on Linux, an option passed to Linux's own
-// fails with einval (WSAEINVAL) above Linux's limit. Any other err is
-// returned as it is.
-func explainRefusal(err, einval error, host, name string, opt, value int) error {
-	limit, ok := wineLinuxMax[opt]
-	if host != "Linux" || !ok || value <= limit || !errors.Is(err, einval) {
-		return err
-	}
-	return &wineHinted{err: err, hint: fmt.Sprintf("Wine passes %s to the Linux socket under it, which accepts 1..%d", name, limit)}
 }
 
 // tcpKeepalive is Winsock's struct tcp_keepalive, the argument of

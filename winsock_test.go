@@ -39,7 +39,6 @@ func TestWinsockTables(t *testing.T) {
 	maxRT := sockopt{name: "TCP_MAXRT", level: 6, opt: 5, unit: time.Second, min: 1, max: 4294967}
 	assert.Equal(t, [numKnobs]sockopt{idle: ioctl, interval: ioctl, count: want[count], userTimeout: want[userTimeout]}, win1703.platform().knobs)
 	assert.Equal(t, [numKnobs]sockopt{idle: ioctl, interval: ioctl, userTimeout: want[userTimeout]}, win1607.platform().knobs)
-	assert.Equal(t, [numKnobs]sockopt{idle: want[idle], interval: want[interval], count: want[count]}, wine10.platform().knobs)
 	assert.Equal(t, [numKnobs]sockopt{idle: ioctl, interval: ioctl, userTimeout: maxRT}, winOld.platform().knobs)
 	assert.Equal(t, [numKnobs]sockopt{idle: ioctl, interval: ioctl}, winIoctl.platform().knobs)
 
@@ -232,28 +231,59 @@ func TestWinsockByBuild(t *testing.T) {
 	}
 }
 
-func TestExplainRefusal(t *testing.T) {
-	const host = "Linux"
-	err := explainRefusal(testWSAEINVAL, testWSAEINVAL, host, "TCP_KEEPCNT", winTCPKeepCnt, 128)
-	assert.EqualError(t, err, "wsa error 10022 (Wine passes TCP_KEEPCNT to the Linux socket under it, which accepts 1..127)")
-	assert.ErrorIs(t, err, testWSAEINVAL)
-	err = explainRefusal(testWSAEINVAL, testWSAEINVAL, host, "TCP_KEEPIDLE", winTCPKeepIdle, 32768)
-	assert.EqualError(t, err, "wsa error 10022 (Wine passes TCP_KEEPIDLE to the Linux socket under it, which accepts 1..32767)")
-	err = explainRefusal(testWSAEINVAL, testWSAEINVAL, host, "TCP_KEEPINTVL", winTCPKeepIntvl, 1<<20)
-	assert.ErrorContains(t, err, "which accepts 1..32767")
+// Under Wine on Linux the table carries Linux's limits, as the Linux socket
+// under Wine enforces them: a value Windows takes and Linux refuses is a
+// RangeError before any system call, not a refusal half-way through Apply.
+func TestWinsockWineOnLinux(t *testing.T) {
+	assert.Equal(t, winsockSupport{}, winIoctl.underWine(""), "Windows itself")
+	assert.Equal(t, winsockSupport{}, winIoctl.underWine("Darwin"), "Wine on macOS: limits not known")
+	assert.Equal(t, winsockSupport{wineOnLinux: true}, winIoctl.underWine("Linux"))
 
-	// Nothing is added where Linux's limit is not the reason.
-	for name, tc := range map[string]struct {
-		err        error
-		host       string
-		opt, value int
-	}{
-		"Windows itself":       {testWSAEINVAL, "", winTCPKeepCnt, 200},
-		"Wine on another host": {testWSAEINVAL, "Darwin", winTCPKeepCnt, 200},
-		"within Linux's limit": {testWSAEINVAL, host, winTCPKeepCnt, 127},
-		"another error":        {testWSAENOPROTOOPT, host, winTCPKeepCnt, 200},
-		"no Linux limit known": {testWSAEINVAL, host, winTCPMaxRTMS, 1 << 30},
-	} {
-		assert.Equal(t, tc.err, explainRefusal(tc.err, testWSAEINVAL, tc.host, "X", tc.opt, tc.value), name)
+	// Wine 10: the per-socket options, at Linux's limits.
+	w10 := wine10.underWine("Linux").platform()
+	assert.Equal(t, "windows", w10.goos)
+	assert.Equal(t, [numKnobs]sockopt{
+		idle:     {name: "TCP_KEEPIDLE", level: 6, opt: 3, unit: time.Second, min: 1, max: 32767, host: "Wine on Linux"},
+		interval: {name: "TCP_KEEPINTVL", level: 6, opt: 17, unit: time.Second, min: 1, max: 32767, host: "Wine on Linux"},
+		count:    {name: "TCP_KEEPCNT", level: 6, opt: 16, min: 1, max: 127, host: "Wine on Linux"},
+	}, w10.knobs)
+	// Wine 8: the ioctl, which Wine turns into TCP_KEEPIDLE and
+	// TCP_KEEPINTVL on the Linux socket.
+	w8 := winIoctl.underWine("Linux").platform()
+	ioctl := sockopt{name: "SIO_KEEPALIVE_VALS", unit: time.Second, min: 1, max: 32767, byIoctl: true, host: "Wine on Linux"}
+	assert.Equal(t, [numKnobs]sockopt{idle: ioctl, interval: ioctl}, w8.knobs)
+	// Where the host's limit is not the smaller one, Windows' stays: a
+	// Wine with the retransmission timeouts would keep their limits.
+	full := winsockModern.underWine("Linux").platform()
+	assert.Equal(t, winsockModern.platform().knobs[userTimeout], full.knobs[userTimeout])
+
+	// Linux's largest values are taken, one more is refused up front with
+	// the option, the OS and the host's range.
+	for _, p := range []*platform{&w10, &w8} {
+		_, err := Config{Idle: 32767 * time.Second, Interval: 32767 * time.Second}.values(p)
+		require.NoError(t, err)
+		_, err = Config{Idle: 32767*time.Second + 1}.values(p)
+		var re *RangeError
+		require.ErrorAs(t, err, &re)
+		assert.Equal(t, RangeError{Field: "Idle", Option: p.knobs[idle].name, OS: "windows",
+			Value: int64(32767*time.Second + 1), Min: int64(time.Second), Max: int64(32767 * time.Second), host: "Wine on Linux"}, *re)
+		assert.EqualError(t, err, "keepalive: Idle=9h6m7.000000001s out of range for "+p.knobs[idle].name+
+			" on windows under Wine on Linux (1s..9h6m7s)")
+		_, err = Config{Interval: 40000 * time.Second}.values(p)
+		assert.ErrorIs(t, err, ErrOutOfRange)
+		assert.ErrorContains(t, err, "Interval=11h6m40s out of range for "+p.knobs[interval].name+" on windows under Wine on Linux (1s..9h6m7s)")
 	}
+	_, err := Config{Count: 127}.values(&w10)
+	require.NoError(t, err)
+	for _, n := range []int{128, 255} {
+		_, err = Config{Idle: 5 * time.Second, Count: n}.values(&w10)
+		var re *RangeError
+		require.ErrorAs(t, err, &re, "Count=%d", n)
+		assert.Equal(t, RangeError{Field: "Count", Option: "TCP_KEEPCNT", OS: "windows", Value: int64(n), Min: 1, Max: 127, host: "Wine on Linux"}, *re)
+		assert.EqualError(t, err, "keepalive: Count="+strconv.Itoa(n)+" out of range for TCP_KEEPCNT on windows under Wine on Linux (1..127)")
+	}
+	// Without TCP_KEEPCNT (Wine 8) Count is missing, whatever its value.
+	v, err := Config{Idle: 5 * time.Second, Count: 200}.values(&w8)
+	require.NoError(t, err)
+	assert.True(t, v.missing[count])
 }
