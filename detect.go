@@ -192,8 +192,10 @@ func (s State) DetectionBound() time.Duration {
 // [errors.Is]:
 //   - Linux, macOS, iOS, FreeBSD, DragonFly, NetBSD, OpenBSD, illumos,
 //     Solaris, AIX: ETIMEDOUT, EHOSTUNREACH, ENETUNREACH;
-//   - Windows: WSAETIMEDOUT, WSAEHOSTUNREACH, WSAENETUNREACH, and
-//     syscall.ETIMEDOUT for errors made up by Go code;
+//   - Windows: WSAETIMEDOUT, WSAEHOSTUNREACH, WSAENETUNREACH;
+//     WSAENETRESET, which recv and send return when keepalive detected
+//     the failure while the call was in progress (Microsoft's Winsock
+//     documentation); and syscall.ETIMEDOUT for errors made up by Go code;
 //   - js, wasip1, plan9: syscall.ETIMEDOUT.
 //
 // A connection that was never established is not a dead peer: an error of a

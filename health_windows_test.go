@@ -74,6 +74,7 @@ func TestPredictAndDiagnoseWindows(t *testing.T) {
 	assert.Equal(t, CauseReset, nothing.Diagnose(op(windows.WSAECONNRESET)))
 	assert.Equal(t, CauseUnreachable, nothing.Diagnose(op(windows.WSAEHOSTUNREACH)))
 	assert.Equal(t, CauseUnknown, nothing.Diagnose(op(windows.WSAETIMEDOUT)), "timed out, but on what?")
+	assert.Equal(t, CauseKeepalive, nothing.Diagnose(op(windows.WSAENETRESET)), "Winsock's keepalive failure")
 	assert.Equal(t, CauseClosed, nothing.Diagnose(io.EOF))
 	dropped := Health{State: StateClosed, UnackedBytes: 10, SendWindow: 1000, Known: MetricState | MetricUnackedBytes | MetricSendWindow}
 	assert.Equal(t, CauseUnacked, dropped.Diagnose(op(windows.WSAETIMEDOUT)))

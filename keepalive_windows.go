@@ -147,8 +147,12 @@ func optionMissing(err error) bool {
 
 // isTimedOut reports the error of a connection the kernel dropped because
 // the peer stopped answering: WSAETIMEDOUT, which is not syscall.ETIMEDOUT
-// on Windows (that one is matched too, for errors made up by Go code).
+// on Windows (that one is matched too, for errors made up by Go code), or
+// WSAENETRESET, which recv and send return when keepalive found the peer
+// gone while the call was in progress (Microsoft's recv and send
+// documentation); or an unreachable that arrived before the kernel gave up.
 func isTimedOut(err error) bool {
 	return errors.Is(err, windows.WSAETIMEDOUT) || errors.Is(err, syscall.ETIMEDOUT) ||
+		errors.Is(err, windows.WSAENETRESET) ||
 		errors.Is(err, windows.WSAEHOSTUNREACH) || errors.Is(err, windows.WSAENETUNREACH)
 }

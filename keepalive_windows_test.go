@@ -432,6 +432,11 @@ func TestWindowsIsDeadPeer(t *testing.T) {
 	assert.True(t, IsDeadPeer(windows.WSAETIMEDOUT))
 	assert.True(t, IsDeadPeer(&net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("wsarecv", windows.WSAETIMEDOUT)}))
 	assert.True(t, IsDeadPeer(syscall.ETIMEDOUT))
+	// What recv and send return when keepalive found the peer gone while
+	// they were in progress.
+	assert.True(t, IsDeadPeer(windows.WSAENETRESET))
+	assert.True(t, IsDeadPeer(&net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("wsasend", windows.WSAENETRESET)}))
+	assert.False(t, IsDeadPeer(&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connectex", windows.WSAENETRESET)}))
 	assert.False(t, IsDeadPeer(windows.WSAECONNRESET))
 	assert.False(t, IsDeadPeer(os.ErrDeadlineExceeded))
 	assert.False(t, IsDeadPeer(nil))

@@ -67,7 +67,8 @@ func Diagnose(conn net.Conn, err error) Cause {
 // unreachable. ETIMEDOUT means the kernel gave up, and h says on what: the
 // peer's window still zero with data waiting (zero window), data sent and
 // never acknowledged or retransmissions counted (data unacknowledged), or
-// probes counted (keepalive). A Linux socket the kernel dropped keeps
+// probes counted (keepalive). Winsock's WSAENETRESET from recv or send
+// says by itself that keepalive found the peer gone. A Linux socket the kernel dropped keeps
 // these facts until it is closed: state CLOSED, tcpi_probes (Count, or 1
 // with a UserTimeout), tcpi_retransmits, the peer's window and the bytes
 // queued; the backoff and the unacknowledged segment count are reset.
@@ -91,6 +92,8 @@ func (h Health) Diagnose(err error) Cause {
 		return CauseUnreachable
 	case errTimedOut:
 		return h.deathCause()
+	case errKeepalive:
+		return CauseKeepalive
 	case errGone:
 		if h.Has(MetricState) && h.State == StateClosed {
 			return h.deathCause()
@@ -122,6 +125,7 @@ type errClass uint8
 const (
 	errOther       errClass = iota
 	errTimedOut             // the kernel gave up: ETIMEDOUT
+	errKeepalive            // keepalive found the peer gone, as the error says (Winsock's WSAENETRESET)
 	errReset                // ECONNRESET
 	errUnreachable          // EHOSTUNREACH, ENETUNREACH
 	errGone                 // io.EOF or EPIPE: closed, or dropped and the error went to another call

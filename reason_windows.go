@@ -11,6 +11,9 @@ import (
 // syscall ones Go code makes up).
 func classify(err error) errClass {
 	switch {
+	case errors.Is(err, windows.WSAENETRESET):
+		// recv and send say so when keepalive found the peer gone.
+		return errKeepalive
 	case isTimedOut(err) && !errors.Is(err, windows.WSAEHOSTUNREACH) && !errors.Is(err, windows.WSAENETUNREACH):
 		return errTimedOut
 	case errors.Is(err, windows.WSAECONNRESET) || errors.Is(err, windows.WSAECONNABORTED):
