@@ -115,6 +115,12 @@
 //	  Count        -                                      fixed at 10 probes
 //	  UserTimeout  TCP_MAXRT           s  1s..1193h2m47s
 //
+//	windows under Wine 10 on Linux
+//	  Idle         TCP_KEEPIDLE   s  1s..9h6m7s
+//	  Interval     TCP_KEEPINTVL  s  1s..9h6m7s
+//	  Count        TCP_KEEPCNT       1..127
+//	  UserTimeout  -
+//
 //	js, wasip1, plan9
 //	  Idle         -      not even SO_KEEPALIVE
 //	  Interval     -      not even SO_KEEPALIVE

@@ -40,6 +40,7 @@ func supportRows() []struct {
 		{"windows 10 1703", win(winBuild1703)},
 		{"windows 10 1607", win(winBuild1607)},
 		{"windows before 10 1607", win(winBuild1607 - 1)},
+		{"windows under Wine 10 on Linux", wine10.underWine("Linux").platform()},
 		{"js, wasip1, plan9", platform{noKeepalive: true}},
 	}
 }
