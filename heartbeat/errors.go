@@ -36,6 +36,20 @@ var ErrInvalidKey = errors.New("heartbeat: key not equal to itself")
 // picks, a billion or more connections in all).
 var ErrFull = errors.New("heartbeat: monitor shard full")
 
+// ErrHalfClosed is returned by Monitor.Track and Monitor.TrackConn for a
+// connection that timed out under the same key and is in its grace
+// period (see MonitorConfig.Grace), or a TrackConn wrapper of one. Its
+// write side is already shut: the Monitor has called CloseWrite, the
+// peer has seen end of file and cannot be answered any more, so
+// tracking it again could only keep a connection alive that can no
+// longer send, and then see it closed under the new tracking. Track
+// changes nothing instead: the connection stays in its grace period,
+// and the Monitor still closes it when Grace ends and calls OnEvict for
+// it once, with TimedOut. Track it again only after that, if at all;
+// to keep a slow client, have it reconnect (its new connection can be
+// tracked under the same key at once).
+var ErrHalfClosed = errors.New("heartbeat: connection timed out and half-closed, in its grace period")
+
 // ErrRunning is returned by Pinger.Run when another Run of the same
 // Pinger has not returned yet.
 var ErrRunning = errors.New("heartbeat: Pinger.Run already running")

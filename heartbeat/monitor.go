@@ -79,10 +79,14 @@ type MonitorConfig[K comparable] struct {
 	// is called at once, which sends FIN so a peer that is merely slow
 	// learns that it is being dropped, data still in flight from the peer
 	// can be read for Grace, and then Close is called. During the grace
-	// period the key is no longer tracked: Touch and reads do not revive
-	// the connection, and the key may be tracked again by a new
-	// connection. Connections without CloseWrite, or whose CloseWrite
-	// fails, are closed at once. Replaced connections are always closed
+	// period the key is no longer tracked: Touch (which reports false) and
+	// reads do not revive the connection, and the key may be tracked
+	// again by a new connection, which the pending close leaves alone.
+	// Tracking the half-closed connection itself again (Track or
+	// TrackConn, under its key, of it or of its TrackConn wrapper) is
+	// refused with ErrHalfClosed, and it is still closed when Grace ends,
+	// with one OnEvict (TimedOut). Connections without CloseWrite, or
+	// whose CloseWrite fails, are closed at once. Replaced connections are always closed
 	// at once. At most math.MaxInt64/4 nanoseconds.
 	Grace time.Duration
 
@@ -346,9 +350,13 @@ func (m *Monitor[K]) shardOf(h uint64) *shard[K] {
 // Track returns ErrClosed after Close (and on the zero Monitor),
 // ErrNilConn if c is nil or holds a nil pointer, map, slice, channel or
 // function (a typed nil, such as a nil *net.TCPConn), ErrInvalidKey
-// for a key that is not equal to itself, and ErrFull if the key's shard
-// cannot index one more connection; in each case nothing is tracked, c
-// is not closed and OnEvict is not called for c.
+// for a key that is not equal to itself, ErrFull if the key's shard
+// cannot index one more connection, and ErrHalfClosed if c timed out
+// under key and is in its grace period (see MonitorConfig.Grace); in
+// each case nothing is tracked or refreshed (a connection tracked under
+// key stays, untouched), Track does not close c and calls no OnEvict.
+// (A connection refused with ErrHalfClosed is still closed when its
+// grace period ends, with OnEvict then, once.)
 func (m *Monitor[K]) Track(key K, c io.Closer) error {
 	_, err := m.track(key, c, nil)
 	return err
@@ -503,8 +511,7 @@ func (m *Monitor[K]) drain() {
 	for m.graceHd < len(m.graceQ) {
 		g := m.graceQ[m.graceHd]
 		m.graceHd++
-		m.close(g.key, g.c)
-		m.notify(g.key, g.c, TimedOut)
+		m.closeTimedOut(g.victim)
 	}
 	m.graceQ, m.graceHd = nil, 0
 }
@@ -532,7 +539,7 @@ func goid() uint64 {
 // period, if any), for Removed it only reports them.
 func (m *Monitor[K]) evict(sh *shard[K], cutoff uint32, r Reason) {
 	for {
-		vs := sh.popStamped(m.victims[:0], batch, cutoff)
+		vs := sh.popStamped(m.victims[:0], batch, cutoff, r == TimedOut && m.grace > 0)
 		for _, v := range vs {
 			if r == TimedOut {
 				m.timedOut(v)
@@ -632,17 +639,30 @@ func (m *Monitor[K]) advance() {
 
 type closeWriter interface{ CloseWrite() error }
 
+// timedOut half-closes a connection that popStamped put in its grace
+// period and queues it for closing when Grace ends; it closes any other
+// timed-out connection at once, as it does one whose CloseWrite fails.
 func (m *Monitor[K]) timedOut(v victim[K]) {
-	if m.grace > 0 {
-		if cw, ok := v.c.(closeWriter); ok && m.closeWrite(v.key, v.c, cw) {
-			if m.graceHd == len(m.graceQ) {
-				m.graceQ, m.graceHd = m.graceQ[:0], 0
-			}
-			m.graceQ = append(m.graceQ, graced[K]{v, m.clock() + m.grace})
-			return
+	if v.mark != 0 && m.closeWrite(v.key, v.c, v.c.(closeWriter)) {
+		if m.graceHd == len(m.graceQ) {
+			m.graceQ, m.graceHd = m.graceQ[:0], 0
 		}
+		m.graceQ = append(m.graceQ, graced[K]{v, m.clock() + m.grace})
+		return
 	}
+	m.closeTimedOut(v)
+}
+
+// closeTimedOut closes a timed-out connection, ends its grace period if
+// it had one, and then calls OnEvict: the only place where the
+// Monitor's tracking of a timed-out connection ends, so OnEvict runs
+// once for it whichever way it got here.
+func (m *Monitor[K]) closeTimedOut(v victim[K]) {
 	m.close(v.key, v.c)
+	if v.mark != 0 {
+		// Only now may the connection be tracked again: it is closed.
+		m.shardOf(v.h).endGrace(v)
+	}
 	m.notify(v.key, v.c, TimedOut)
 }
 
@@ -655,8 +675,7 @@ func (m *Monitor[K]) closeGraced(now time.Duration) {
 		v := g.victim
 		*g = graced[K]{}
 		m.graceHd++
-		m.close(v.key, v.c)
-		m.notify(v.key, v.c, TimedOut)
+		m.closeTimedOut(v)
 	}
 	// Reclaim the consumed prefix once it dominates the slice.
 	if m.graceHd > 64 && m.graceHd*2 > len(m.graceQ) {

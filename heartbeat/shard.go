@@ -3,6 +3,7 @@ package heartbeat
 import (
 	"io"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -23,10 +24,17 @@ import (
 // of the key's hash above them, so a probe rarely touches a
 // non-matching entry.
 //
+// Connections that timed out and are in their grace period are no
+// longer in the index; the shard remembers them by key in inGrace, from
+// the lock hold that unlinks them (popStamped) until the Monitor has
+// closed them (endGrace), so that track can refuse them (ErrHalfClosed)
+// without a window in which the pending close could hit a connection
+// that is tracked again.
+//
 // Every lock of a shard is taken here: the Monitor and the wrapper call
-// the locked operations below (track, touch, untrack, count, popStamped
-// and a position's refresh and remove), which never call out to other
-// code with the lock held.
+// the locked operations below (track, touch, untrack, count, popStamped,
+// endGrace and a position's refresh and remove), which never call out to
+// other code with the lock held.
 type shard[K comparable] struct {
 	// What fresh reads without the lock.
 	view atomic.Pointer[view[K]]
@@ -44,7 +52,20 @@ type shard[K comparable] struct {
 	head   int32           // least recently active entry, or nilIdx
 	tail   int32           // most recently active entry, or nilIdx
 	n      int32           // active entries
-	_      [64]byte
+	// Timed-out connections in their grace period, by key (usually one
+	// per key), each with the mark that popStamped gave it; nil when
+	// there are none.
+	inGrace  map[K][]graceMark
+	lastMark uint64
+	_        [64]byte
+}
+
+// A graceMark is a connection in its grace period; mark tells it apart
+// from others under the same key without comparing connections (which
+// may not be comparable).
+type graceMark struct {
+	c    io.Closer
+	mark uint64
 }
 
 // A view publishes a shard's slot table and chunk directory to fresh. It
@@ -100,10 +121,14 @@ func (sh *shard[K]) init(clock *atomic.Uint32) {
 	sh.free, sh.head, sh.tail = nilIdx, nilIdx, nilIdx
 }
 
-// A victim is a connection whose tracking has ended, with its key.
+// A victim is a connection whose tracking has ended, with its key. A
+// victim that popStamped put in its grace period has the key's hash h
+// and a nonzero mark, which endGrace takes.
 type victim[K comparable] struct {
-	key K
-	c   io.Closer
+	key  K
+	c    io.Closer
+	h    uint64
+	mark uint64
 }
 
 // same reports whether a == b, treating values whose dynamic type is
@@ -140,8 +165,11 @@ const (
 // old, its entry is refreshed and matchOld(old) decides: for keep, old
 // is returned as kept; for adopt, c takes old's place and is returned
 // as kept; for replace, c takes old's place and old is returned as
-// replaced. If at is not nil, it receives the position of c's entry,
-// under the lock, before anyone else can reach c through the shard.
+// replaced. If c is, by matchOld, a connection that timed out under key
+// and is in its grace period, nothing changes and track returns
+// ErrHalfClosed. If at is not nil, it receives the position of c's
+// entry, under the lock, before anyone else can reach c through the
+// shard.
 func (sh *shard[K]) track(key K, h uint64, c io.Closer, at *position[K], closed *atomic.Bool,
 	matchOld func(old io.Closer) match) (kept io.Closer, replaced victim[K], err error) {
 	sh.mu.Lock()
@@ -154,6 +182,9 @@ func (sh *shard[K]) track(key K, h uint64, c io.Closer, at *position[K], closed 
 	now := sh.clock.Load()
 	_, i := sh.find(key, h)
 	if i == nilIdx {
+		if sh.halfClosed(key, matchOld) {
+			return nil, victim[K]{}, ErrHalfClosed
+		}
 		i, e, err := sh.insert(key, h, c, now)
 		if err == nil && at != nil {
 			*at = position[K]{sh, e, sh.meta(i), i}
@@ -161,14 +192,20 @@ func (sh *shard[K]) track(key K, h uint64, c io.Closer, at *position[K], closed 
 		return nil, victim[K]{}, err
 	}
 	e := sh.at(i)
+	// Only a connection other than the tracked one can be in its grace
+	// period (track refused it since), so refreshing never looks there.
+	how := matchOld(e.conn)
+	if how == replace && sh.halfClosed(key, matchOld) {
+		return nil, victim[K]{}, ErrHalfClosed
+	}
 	sh.refresh(i, e, now)
-	switch matchOld(e.conn) {
+	switch how {
 	case keep:
 		return e.conn, victim[K]{}, nil
 	case adopt:
 		kept = c
 	default:
-		replaced = victim[K]{e.key, e.conn}
+		replaced = victim[K]{key: e.key, c: e.conn}
 	}
 	e.key, e.conn = key, c
 	if at != nil {
@@ -205,9 +242,44 @@ func (sh *shard[K]) untrack(key K, h uint64, is func(tracked io.Closer) bool) (v
 	if !is(e.conn) {
 		return victim[K]{}, false
 	}
-	v := victim[K]{e.key, e.conn}
+	v := victim[K]{key: e.key, c: e.conn}
 	sh.remove(p, i, e)
 	return v, true
+}
+
+// halfClosed reports whether a connection that timed out under key and
+// is in its grace period is, by matchOld, the one being tracked.
+func (sh *shard[K]) halfClosed(key K, matchOld func(old io.Closer) match) bool {
+	if len(sh.inGrace) == 0 {
+		return false
+	}
+	for _, g := range sh.inGrace[key] {
+		if matchOld(g.c) != replace {
+			return true
+		}
+	}
+	return false
+}
+
+// endGrace forgets v, which popStamped put in its grace period, once the
+// Monitor has closed it.
+func (sh *shard[K]) endGrace(v victim[K]) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	gs := sh.inGrace[v.key]
+	j := slices.IndexFunc(gs, func(g graceMark) bool { return g.mark == v.mark })
+	if j < 0 {
+		return
+	}
+	gs = slices.Delete(gs, j, j+1)
+	switch {
+	case len(gs) > 0:
+		sh.inGrace[v.key] = gs
+	case len(sh.inGrace) == 1:
+		sh.inGrace = nil // a map never shrinks: let a mass timeout's go
+	default:
+		delete(sh.inGrace, v.key)
+	}
 }
 
 // count returns the number of tracked keys.
@@ -220,8 +292,11 @@ func (sh *shard[K]) count() int {
 // popStamped ends the tracking of up to n entries stamped at or before
 // cutoff, the least recently active first, and appends them to vs.
 // Expiry passes the newest expired epoch; draining passes the current
-// one, which nothing is stamped after.
-func (sh *shard[K]) popStamped(vs []victim[K], n int, cutoff uint32) []victim[K] {
+// one, which nothing is stamped after. If grace is set, each connection
+// that has a CloseWrite method enters its grace period in the same lock
+// hold: its victim gets a mark, and the Monitor must call endGrace with
+// it once it has closed the connection.
+func (sh *shard[K]) popStamped(vs []victim[K], n int, cutoff uint32, grace bool) []victim[K] {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	for range n {
@@ -230,7 +305,16 @@ func (sh *shard[K]) popStamped(vs []victim[K], n int, cutoff uint32) []victim[K]
 			break
 		}
 		e := sh.at(i)
-		vs = append(vs, victim[K]{e.key, e.conn})
+		v := victim[K]{key: e.key, c: e.conn, h: sh.meta(i).hash.Load()}
+		if _, ok := e.conn.(closeWriter); ok && grace {
+			sh.lastMark++
+			v.mark = sh.lastMark
+			if sh.inGrace == nil {
+				sh.inGrace = make(map[K][]graceMark)
+			}
+			sh.inGrace[e.key] = append(sh.inGrace[e.key], graceMark{e.conn, v.mark})
+		}
+		vs = append(vs, v)
 		sh.remove(sh.slotOf(i), i, e)
 	}
 	return vs
