@@ -45,6 +45,7 @@ const (
 var linux = platform{
 	goos:                   "linux",
 	userTimeoutEndsProbing: linuxProbing,
+	timers:                 &linuxTimers,
 	knobs: [numKnobs]sockopt{
 		idle:        {name: "TCP_KEEPIDLE", level: ipprotoTCP, opt: linuxTCPKeepIdle, unit: time.Second, min: 1, max: 32767, inherited: true},
 		interval:    {name: "TCP_KEEPINTVL", level: ipprotoTCP, opt: linuxTCPKeepIntvl, unit: time.Second, min: 1, max: 32767, inherited: true},

@@ -9,7 +9,7 @@ import (
 // nativeTimers reads, once, the settings of this network namespace that
 // the kernel's give-up rules use.
 var nativeTimers = sync.OnceValue(func() *kernelTimers {
-	k := linuxTimers
+	k := *native.timers
 	if n, err := readSysctl("net/ipv4/tcp_retries2"); err == nil {
 		k.retries2 = n
 	}

@@ -83,6 +83,9 @@ type platform struct {
 	// keepalive timings, for SystemDefaults, where the OS keeps them in
 	// sysctls (the BSDs and Darwin); nil elsewhere.
 	defaults *sysctlSpec
+	// timers are the defaults of what Health.Predict reads beyond the
+	// socket, nil where it knows no rules of this OS.
+	timers *kernelTimers
 }
 
 // fixedProbes is how many probes p's OS sends, whatever Count says, where
