@@ -25,7 +25,9 @@ import (
 // with c itself (by Track), the new wrapper takes its place silently:
 // nothing is closed and OnEvict is not called, neither now nor later for
 // c; OnEvict is called once, for the wrapper, when the Monitor is done
-// with it. Errors are those of Track; on error, c is left open.
+// with it. Errors are those of Track; on error, TrackConn leaves c open
+// (though one refused with ErrHalfClosed is still closed by the Monitor
+// when its grace period ends, as Track says).
 func (m *Monitor[K]) TrackConn(key K, c net.Conn) (net.Conn, error) {
 	if isNil(c) {
 		return nil, ErrNilConn
