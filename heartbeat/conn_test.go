@@ -141,6 +141,7 @@ func TestConnCloseWriteUnsupported(t *testing.T) {
 	require.Len(t, rec.all(), 1, "closed at once without CloseWrite")
 	_, err = a.Write([]byte("x"))
 	assert.ErrorIs(t, err, io.ErrClosedPipe)
+	assertNoGraceMarks(t, m)
 }
 
 // TestGraceHalfClose runs the late-client scenario over real TCP: the

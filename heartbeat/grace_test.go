@@ -164,3 +164,37 @@ func TestGraceNewConnSameKey(t *testing.T) {
 	assert.Same(t, newServer, rec.all()[1].c)
 	assertNoGraceMarks(t, m)
 }
+
+// TestGraceTwoUnderOneKey: two connections of one key in their grace
+// periods at once are both refused, each until its own close.
+func TestGraceTwoUnderOneKey(t *testing.T) {
+	noLeaks(t)
+	const grace = 150 * time.Millisecond
+	rec := newRecorder[int]()
+	m := manual(t, MonitorConfig[int]{Grace: grace, OnEvict: rec.onEvict})
+	client1, server1 := tcpPair(t)
+	client2, server2 := tcpPair(t)
+	_, server3 := tcpPair(t)
+	require.NoError(t, m.Track(1, server1))
+	m.tick(9) // server1 times out, closed at tick 24
+	requireHalfClosed(t, client1)
+	require.NoError(t, m.Track(1, server2))
+	m.tick(18) // server2 times out, closed at tick 33
+	requireHalfClosed(t, client2)
+
+	assert.ErrorIs(t, m.Track(1, server1), ErrHalfClosed)
+	assert.ErrorIs(t, m.Track(1, server2), ErrHalfClosed)
+	m.tick(24)
+	require.Len(t, rec.all(), 1)
+	assert.Same(t, server1, rec.all()[0].c)
+	assert.ErrorIs(t, m.Track(1, server2), ErrHalfClosed)
+	require.NoError(t, m.Track(1, server3), "a new connection is welcome")
+	m.tick(30)
+	assert.True(t, m.Touch(1), "server3 is tracked") // it now expires at tick 39
+	m.tick(33)
+	require.Len(t, rec.all(), 2)
+	assert.Same(t, server2, rec.all()[1].c)
+	assertNoGraceMarks(t, m)
+	assert.Equal(t, 1, m.Len())
+	assert.True(t, m.Remove(1, server3))
+}

@@ -444,6 +444,7 @@ func TestCloseDrains(t *testing.T) {
 		assert.Zero(t, c.closes.Load())
 	}
 	assert.Zero(t, m.Len())
+	assertNoGraceMarks(t, m)
 }
 
 func TestCloseStopsGoroutine(t *testing.T) {
