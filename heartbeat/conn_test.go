@@ -352,3 +352,41 @@ func TestTrackConnThenTrackSameConn(t *testing.T) {
 	_, err = raw.Write([]byte("x"))
 	assert.ErrorIs(t, err, net.ErrClosed, "closed by the timeout, not before")
 }
+
+// TestTrackStaleWrapper: Track of a TrackConn wrapper that is no longer
+// tracked is refused, since the wrapper's reads and Close could not act
+// on a new tracking; TrackConn of the connection it wraps works.
+func TestTrackStaleWrapper(t *testing.T) {
+	noLeaks(t)
+	rec := newRecorder[int]()
+	// One shard, so that another key takes the removed entry's place.
+	m := manual(t, MonitorConfig[int]{Shards: 1, OnEvict: rec.onEvict})
+	client, raw := tcpPair(t)
+	w, err := m.TrackConn(1, raw)
+	require.NoError(t, err)
+	require.True(t, m.Remove(1, w))
+	other := &fakeConn{}
+	require.NoError(t, m.Track(2, other))
+
+	assert.ErrorIs(t, m.Track(1, w), ErrStaleWrapper)
+	assert.ErrorIs(t, m.Track(2, w), ErrStaleWrapper, "another connection's key")
+	assert.ErrorIs(t, m.Track(3, w), ErrStaleWrapper, "a new key")
+	assert.Equal(t, 1, m.Len())
+	assert.Zero(t, other.closes.Load(), "key 2 is not replaced")
+
+	w2, err := m.TrackConn(1, raw)
+	require.NoError(t, err)
+	require.NoError(t, m.Track(1, w2), "a tracked wrapper is refreshed")
+	assert.ErrorIs(t, m.Track(4, w2), ErrStaleWrapper, "a tracked wrapper under another key")
+	m.tick(5)
+	requireDelivered(t, client, w2, "x") // activity at epoch 5
+	require.True(t, m.Touch(2))
+	m.tick(13)
+	assert.Equal(t, []int{1}, rec.keys(), "only the Remove so far")
+	require.NoError(t, w2.Close())
+	evs := rec.all()
+	require.Len(t, evs, 2)
+	assert.Equal(t, Removed, evs[1].reason)
+	assert.Same(t, w2, evs[1].c)
+	assert.Equal(t, 1, m.Len(), "key 2 only")
+}

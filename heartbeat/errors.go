@@ -50,6 +50,19 @@ var ErrFull = errors.New("heartbeat: monitor shard full")
 // tracked under the same key at once).
 var ErrHalfClosed = errors.New("heartbeat: connection timed out and half-closed, in its grace period")
 
+// ErrStaleWrapper is returned by Monitor.Track for a wrapper returned by
+// the same Monitor's TrackConn that is not tracked under the key given,
+// neither itself nor as the connection it wraps: it was removed,
+// replaced or timed out, or it is tracked under another key. Track
+// could only refresh it. Its reads and its Close act on the tracking
+// that TrackConn made, so they could not act on a new one: its reads
+// would not count as activity, and its Close would not end the new
+// tracking. Nothing changes (a connection tracked under the key stays,
+// untouched). To track the connection again, call TrackConn with the
+// connection the wrapper wraps (its NetConn method returns it) and use
+// the new wrapper.
+var ErrStaleWrapper = errors.New("heartbeat: TrackConn wrapper not tracked under this key")
+
 // ErrRunning is returned by Pinger.Run when another Run of the same
 // Pinger has not returned yet.
 var ErrRunning = errors.New("heartbeat: Pinger.Run already running")

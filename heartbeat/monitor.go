@@ -352,7 +352,9 @@ func (m *Monitor[K]) shardOf(h uint64) *shard[K] {
 // function (a typed nil, such as a nil *net.TCPConn), ErrInvalidKey
 // for a key that is not equal to itself, ErrFull if the key's shard
 // cannot index one more connection, and ErrHalfClosed if c timed out
-// under key and is in its grace period (see MonitorConfig.Grace); in
+// under key and is in its grace period (see MonitorConfig.Grace), and
+// ErrStaleWrapper if c is a wrapper returned by TrackConn that is not
+// tracked under key (see ErrStaleWrapper); in
 // each case nothing is tracked or refreshed (a connection tracked under
 // key stays, untouched), Track does not close c and calls no OnEvict.
 // (A connection refused with ErrHalfClosed is still closed when its
@@ -386,7 +388,11 @@ func (m *Monitor[K]) track(key K, c io.Closer, at *position[K]) (io.Closer, erro
 		}
 		return adopt
 	}
-	kept, old, err := m.shardOf(h).track(key, h, c, at, &m.closed, matchOld)
+	// Track of m's own wrapper can only refresh it: its position, which
+	// its reads and Close act on, is fixed when TrackConn makes it.
+	w, wrapper := c.(*monitoredConn[K])
+	refreshOnly := at == nil && wrapper && w.m == m
+	kept, old, err := m.shardOf(h).track(key, h, c, at, refreshOnly, &m.closed, matchOld)
 	if err != nil {
 		return nil, err
 	}

@@ -169,10 +169,12 @@ const (
 // as kept; for replace, c takes old's place and old is returned as
 // replaced. If c is, by matchOld, a connection that timed out under key
 // and is in its grace period, nothing changes and track returns
-// ErrHalfClosed. If at is not nil, it receives the position of c's
-// entry, under the lock, before anyone else can reach c through the
-// shard.
-func (sh *shard[K]) track(key K, h uint64, c io.Closer, at *position[K], closed *atomic.Bool,
+// ErrHalfClosed. If refreshOnly is set, c (a wrapper whose position
+// cannot change) may only be kept: instead of an insertion or a
+// replacement, nothing changes and track returns ErrStaleWrapper. If at
+// is not nil, it receives the position of c's entry, under the lock,
+// before anyone else can reach c through the shard.
+func (sh *shard[K]) track(key K, h uint64, c io.Closer, at *position[K], refreshOnly bool, closed *atomic.Bool,
 	matchOld func(old io.Closer) match) (kept io.Closer, replaced victim[K], err error) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -184,8 +186,11 @@ func (sh *shard[K]) track(key K, h uint64, c io.Closer, at *position[K], closed 
 	now := sh.clock.Load()
 	_, i := sh.find(key, h)
 	if i == nilIdx {
-		if sh.halfClosed(key, matchOld) {
+		switch {
+		case sh.halfClosed(key, matchOld):
 			return nil, victim[K]{}, ErrHalfClosed
+		case refreshOnly:
+			return nil, victim[K]{}, ErrStaleWrapper
 		}
 		i, e, err := sh.insert(key, h, c, now)
 		if err == nil && at != nil {
@@ -197,8 +202,11 @@ func (sh *shard[K]) track(key K, h uint64, c io.Closer, at *position[K], closed 
 	// Only a connection other than the tracked one can be in its grace
 	// period (track refused it since), so refreshing never looks there.
 	how := matchOld(e.conn)
-	if how == replace && sh.halfClosed(key, matchOld) {
+	switch {
+	case how == replace && sh.halfClosed(key, matchOld):
 		return nil, victim[K]{}, ErrHalfClosed
+	case how != keep && refreshOnly:
+		return nil, victim[K]{}, ErrStaleWrapper
 	}
 	sh.refresh(i, e, now)
 	switch how {
