@@ -29,10 +29,10 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/go-keepalive/keepalive"
+	"github.com/go-keepalive/keepalive/internal/lifeline"
 )
 
 // cfg is what the helper listener applies.
@@ -54,7 +54,7 @@ func main() {
 	for _, l := range lns {
 		fmt.Printf("%s http://%s/\n", l.name, l.Addr())
 	}
-	go exitWithParent(*maxLife)
+	go lifeline.ExitWithParent(*maxLife)
 
 	srv := newServer()
 	errc := make(chan error, len(lns))
@@ -103,20 +103,5 @@ func newServer() *http.Server {
 			_, _ = io.WriteString(w, "hello\n")
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
-	}
-}
-
-// exitWithParent ends the process when its parent exits or after maxLife,
-// so that an interrupted run leaves nothing behind.
-func exitWithParent(maxLife time.Duration) {
-	parent := os.Getppid()
-	deadline := time.Now().Add(maxLife)
-	for range time.Tick(time.Second) {
-		switch {
-		case os.Getppid() != parent:
-			log.Fatal("parent exited")
-		case time.Now().After(deadline):
-			log.Fatalf("exiting after -max-life %v", maxLife)
-		}
 	}
 }

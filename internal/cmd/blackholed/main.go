@@ -17,9 +17,9 @@ import (
 	"fmt"
 	"log"
 	"net"
-	"os"
 	"time"
 
+	"github.com/go-keepalive/keepalive/internal/lifeline"
 	"github.com/go-keepalive/keepalive/keepalivetest"
 )
 
@@ -38,7 +38,7 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Println(ln.Addr())
-	go exitWithParent(*maxLife)
+	go lifeline.ExitWithParent(*maxLife)
 
 	// Accepted connections stay referenced until exit: a collected
 	// *net.TCPConn would be closed by its finalizer, sending FIN.
@@ -55,20 +55,5 @@ func main() {
 			continue
 		}
 		log.Printf("%v: connected, now dropping everything it sends (%d so far)", c.RemoteAddr(), len(conns))
-	}
-}
-
-// exitWithParent ends the process when its parent exits or after maxLife,
-// so that an interrupted CI job leaves nothing behind.
-func exitWithParent(maxLife time.Duration) {
-	parent := os.Getppid()
-	deadline := time.Now().Add(maxLife)
-	for range time.Tick(time.Second) {
-		switch {
-		case os.Getppid() != parent:
-			log.Fatal("parent exited")
-		case time.Now().After(deadline):
-			log.Fatalf("exiting after -max-life %v", maxLife)
-		}
 	}
 }
